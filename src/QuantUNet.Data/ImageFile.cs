@@ -1,0 +1,201 @@
+using SkiaSharp;
+
+namespace QuantUNet.Data;
+
+/// <summary>
+/// Reads and writes image and mask files with SkiaSharp (the same Skia ML.NET's ImageAnalytics uses), converting
+/// between files and the planar-float / 0-1 byte layouts of <see cref="SegmentationSample"/>.
+/// </summary>
+/// <remarks>
+/// Reading accepts whatever Skia decodes (PNG, JPEG, BMP, GIF, WebP, ICO, WBMP); TIFF is not among them.
+/// Every file is decoded to premultiplied RGBA whatever its own colour type (grey, palette, BGRA, 16-bit),
+/// so transparency is composited over black and alpha is then dropped. EXIF orientation is not applied.
+/// Grey value of a pixel: its value when R = G = B, else the luminance 0.299 R + 0.587 G + 0.114 B.
+/// </remarks>
+public static class ImageFile
+{
+    /// <summary>
+    /// Reads an image as planar floats in [0, 1]. One channel takes each pixel's grey value; three take R, G, B
+    /// (a grey file gives three equal planes). With <paramref name="size"/> the image is resized with Skia's
+    /// high-quality filter (mipmapped when shrinking, bicubic when enlarging).
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is empty, not a decodable image, or has no pixels.</exception>
+    public static PlanarImage ReadImage(string path, int channels, ImageSize? size = null)
+    {
+        if (channels is not (1 or 3))
+            throw new ArgumentOutOfRangeException(nameof(channels), channels, $"{path}: an image file is read as 1 (grey) or 3 (RGB) channels.");
+        CheckSize(size, path);
+        using var decoded = Decode(path);
+        using var resized = size is { } target && !SameSize(decoded, target) ? Resize(decoded, target, path) : null;
+        var bitmap = resized ?? decoded;
+        var rgba = bitmap.GetPixelSpan();
+        int count = bitmap.Width * bitmap.Height;
+        var pixels = new float[channels * count];
+        for (int i = 0; i < count; i++)
+        {
+            byte r = rgba[4 * i], g = rgba[4 * i + 1], b = rgba[4 * i + 2];
+            if (channels == 1)
+            {
+                pixels[i] = Grey(r, g, b) / 255f;
+            }
+            else
+            {
+                pixels[i] = r / 255f;
+                pixels[count + i] = g / 255f;
+                pixels[2 * count + i] = b / 255f;
+            }
+        }
+        return new PlanarImage(channels, bitmap.Height, bitmap.Width, pixels);
+    }
+
+    /// <summary>
+    /// Reads a mask as 0/1 bytes. Binarisation: a pixel is foreground when its grey value is above 127,
+    /// except that a file whose largest grey value is 1 (a 0/1 label map saved as an image) counts every
+    /// non-zero pixel as foreground. With <paramref name="size"/> the binary mask is then resized by
+    /// nearest neighbour, so no new label values appear.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is empty, not a decodable image, or has no pixels.</exception>
+    public static BinaryMask ReadMask(string path, ImageSize? size = null)
+    {
+        CheckSize(size, path);
+        using var decoded = Decode(path);
+        var rgba = decoded.GetPixelSpan();
+        int height = decoded.Height, width = decoded.Width;
+        var grey = new byte[height * width];
+        byte max = 0;
+        for (int i = 0; i < grey.Length; i++)
+        {
+            grey[i] = (byte)MathF.Round(Grey(rgba[4 * i], rgba[4 * i + 1], rgba[4 * i + 2]));
+            max = Math.Max(max, grey[i]);
+        }
+        byte threshold = max == 1 ? (byte)0 : (byte)127;
+        for (int i = 0; i < grey.Length; i++)
+            grey[i] = grey[i] > threshold ? (byte)1 : (byte)0;
+        // Binarise before resizing: the max-is-1 rule must see the file's own values.
+        if (size is { } target && (target.Height != height || target.Width != width))
+            return new BinaryMask(target.Height, target.Width, ResizeNearest(grey, height, width, target));
+        return new BinaryMask(height, width, grey);
+    }
+
+    /// <summary>Writes a 1-channel image as an 8-bit grey PNG or a 3-channel one as RGB; values are clamped to [0, 1].</summary>
+    public static void WriteImage(string path, PlanarImage image)
+    {
+        if (image.Channels is not (1 or 3))
+            throw new ArgumentException($"{path}: a PNG holds 1 (grey) or 3 (RGB) channels, not {image.Channels}.", nameof(image));
+        int count = CheckLength(path, image.Pixels.Length, image.Channels, image.Height, image.Width);
+        var pixels = image.Pixels;
+        SKImageInfo info;
+        byte[] bytes;
+        if (image.Channels == 1)
+        {
+            info = new SKImageInfo(image.Width, image.Height, SKColorType.Gray8, SKAlphaType.Opaque);
+            bytes = new byte[count];
+            for (int i = 0; i < count; i++)
+                bytes[i] = ToByte(pixels[i], path);
+        }
+        else
+        {
+            info = new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque);
+            bytes = new byte[4 * count];
+            for (int i = 0; i < count; i++)
+            {
+                bytes[4 * i] = ToByte(pixels[i], path);
+                bytes[4 * i + 1] = ToByte(pixels[count + i], path);
+                bytes[4 * i + 2] = ToByte(pixels[2 * count + i], path);
+                bytes[4 * i + 3] = 255;
+            }
+        }
+        WritePng(path, info, bytes);
+    }
+
+    /// <summary>Writes a mask as an 8-bit grey PNG: 255 where the mask is non-zero, 0 elsewhere.</summary>
+    public static void WriteMask(string path, BinaryMask mask)
+    {
+        int count = CheckLength(path, mask.Pixels.Length, 1, mask.Height, mask.Width);
+        var bytes = new byte[count];
+        for (int i = 0; i < count; i++)
+            bytes[i] = mask.Pixels[i] != 0 ? (byte)255 : (byte)0;
+        WritePng(path, new SKImageInfo(mask.Width, mask.Height, SKColorType.Gray8, SKAlphaType.Opaque), bytes);
+    }
+
+    private static SKBitmap Decode(string path)
+    {
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{path}: image file not found.", path);
+        var bytes = File.ReadAllBytes(path);
+        if (bytes.Length == 0)
+            throw new InvalidDataException($"{path}: file is empty (0 bytes), not an image.");
+        using var data = SKData.CreateCopy(bytes);
+        using var codec = SKCodec.Create(data)
+            ?? throw new InvalidDataException($"{path}: not an image format SkiaSharp can decode (PNG, JPEG, BMP, GIF, WebP).");
+        if (codec.Info.Width <= 0 || codec.Info.Height <= 0)
+            throw new InvalidDataException($"{path}: image has no pixels ({codec.Info.Width}x{codec.Info.Height}).");
+        // One explicit target layout: left alone, Skia would hand back Gray8, Bgra8888 or others depending on the file.
+        var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
+        var bitmap = new SKBitmap(info);
+        var result = codec.GetPixels(info, bitmap.GetPixels());
+        if (result != SKCodecResult.Success)
+        {
+            bitmap.Dispose();
+            throw new InvalidDataException($"{path}: decoding failed ({result}); the file may be truncated or corrupt.");
+        }
+        return bitmap;
+    }
+
+    // default(ImageSize) skips the constructor's check, so a 0x0 target can still arrive here.
+    private static void CheckSize(ImageSize? size, string path)
+    {
+        if (size is { Height: <= 0 } or { Width: <= 0 })
+            throw new ArgumentOutOfRangeException(nameof(size), size, $"{path}: cannot resize to an empty size.");
+    }
+
+    private static bool SameSize(SKBitmap bitmap, ImageSize size) => bitmap.Height == size.Height && bitmap.Width == size.Width;
+
+    private static SKBitmap Resize(SKBitmap bitmap, ImageSize size, string path) =>
+        bitmap.Resize(new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Premul), SKFilterQuality.High)
+        ?? throw new InvalidOperationException($"{path}: Skia could not resize {bitmap.Width}x{bitmap.Height} to {size.Width}x{size.Height}.");
+
+    private static byte[] ResizeNearest(byte[] source, int height, int width, ImageSize size)
+    {
+        var target = new byte[size.Height * size.Width];
+        for (int y = 0; y < size.Height; y++)
+        {
+            // Integer form of floor((y + 0.5) * height / size.Height): samples the source pixel under the target's centre.
+            int sy = (2 * y + 1) * height / (2 * size.Height);
+            for (int x = 0; x < size.Width; x++)
+                target[y * size.Width + x] = source[sy * width + (2 * x + 1) * width / (2 * size.Width)];
+        }
+        return target;
+    }
+
+    // Exact for grey pixels (R = G = B), so grey files round-trip without float rounding.
+    private static float Grey(byte r, byte g, byte b) =>
+        r == g && g == b ? r : 0.299f * r + 0.587f * g + 0.114f * b;
+
+    private static byte ToByte(float value, string path)
+    {
+        if (float.IsNaN(value))
+            throw new ArgumentException($"{path}: image holds NaN pixel values.");
+        return (byte)MathF.Round(Math.Clamp(value, 0f, 1f) * 255f);
+    }
+
+    private static int CheckLength(string path, int length, int channels, int height, int width)
+    {
+        if (height <= 0 || width <= 0)
+            throw new ArgumentException($"{path}: cannot write an empty {height}x{width} image.");
+        if (length != channels * height * width)
+            throw new ArgumentException($"{path}: {length} values for a {channels}x{height}x{width} image.");
+        return height * width;
+    }
+
+    private static void WritePng(string path, SKImageInfo info, byte[] bytes)
+    {
+        using var image = SKImage.FromPixelCopy(info, bytes)
+            ?? throw new InvalidOperationException($"{path}: Skia refused a {info.Width}x{info.Height} {info.ColorType} image.");
+        using var png = image.Encode(SKEncodedImageFormat.Png, 100)
+            ?? throw new InvalidOperationException($"{path}: Skia could not encode the image as PNG.");
+        AtomicFile.WriteAllBytes(path, png.AsSpan());
+    }
+}
