@@ -1,0 +1,122 @@
+using QuantUNet.Torch.Quantization;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace QuantUNet.Torch.Model;
+
+/// <summary>
+/// The QuantU-Net: a 4-level U-Net (8 encoder 3x3 convs, 2 bottleneck convs, 4 transposed-conv
+/// upsamplers, 8 decoder 3x3 convs, a final 1x1 conv: 23 weight layers), each quantizing its own
+/// input activations and weights with learned bitwidths. Every activation feeds exactly one layer's
+/// input quantizer, and a skip concatenation is quantized as one tensor by the next layer, so both of
+/// its inputs share one scale. Output: logits [N, 1, H, W]; a pixel is foreground when its logit is &gt; 0.
+/// </summary>
+public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
+{
+    private const int Levels = 4;
+    private readonly ModuleDict<QuantizedLayer> layers;
+    private readonly QuantizedLayer[] ordered;
+    private bool quantize;
+
+    public QuantUNetModel(QuantUNetOptions options) : base("QuantUNet")
+    {
+        options.Validate();
+        Options = options;
+        var settings = options.Quantization;
+        var list = new List<QuantizedLayer>();
+        long channels = options.InputChannels, width = options.BaseWidth;
+        for (int level = 1; level <= Levels; level++, width *= 2)
+        {
+            list.Add(new QuantConv2d($"enc{level}_conv1", channels, width, 3, settings, imageInput: level == 1));
+            list.Add(new QuantConv2d($"enc{level}_conv2", width, width, 3, settings));
+            channels = width;
+        }
+        list.Add(new QuantConv2d("bottleneck_conv1", channels, width, 3, settings));
+        list.Add(new QuantConv2d("bottleneck_conv2", width, width, 3, settings));
+        for (int level = Levels; level >= 1; level--, width /= 2)
+        {
+            list.Add(new QuantConvTranspose2d($"up{level}", width, width / 2, settings));
+            list.Add(new QuantConv2d($"dec{level}_conv1", width, width / 2, 3, settings));
+            list.Add(new QuantConv2d($"dec{level}_conv2", width / 2, width / 2, 3, settings));
+        }
+        list.Add(new QuantConv2d("final", width, 1, 1, settings));
+
+        ordered = list.ToArray();
+        layers = new ModuleDict<QuantizedLayer>();
+        foreach (var layer in ordered) layers.Add((layer.GetName(), layer));
+        RegisterComponents();
+        Quantize = options.Quantize;
+    }
+
+    public QuantUNetOptions Options { get; }
+
+    /// <summary>The 23 weight layers in datapath order.</summary>
+    public IReadOnlyList<QuantizedLayer> Layers => ordered;
+
+    /// <summary>Switches every quantizer on (QAT) or off (float baseline).</summary>
+    public bool Quantize
+    {
+        get => quantize;
+        set
+        {
+            quantize = value;
+            foreach (var layer in ordered) layer.QuantizationEnabled = value;
+        }
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        CheckInput(input);
+        int next = 0;
+        // The next layer's unsigned input quantizer clamps at zero, so quantized models need no separate ReLU.
+        Tensor Conv(Tensor x) => quantize ? ordered[next++].forward(x) : nn.functional.relu(ordered[next++].forward(x));
+
+        var skips = new Tensor[Levels];
+        var h = input;
+        for (int level = 0; level < Levels; level++)
+        {
+            skips[level] = Conv(Conv(h));
+            h = nn.functional.max_pool2d(skips[level], 2, 2);
+        }
+        h = Conv(Conv(h));
+        for (int level = Levels - 1; level >= 0; level--)
+        {
+            var up = Conv(h);
+            h = Conv(Conv(cat([skips[level], up], 1)));
+        }
+        return ordered[next].forward(h);
+    }
+
+    /// <summary>Bitwidth offsets and thresholds: the parameters that get their own learning rate.</summary>
+    public IEnumerable<Parameter> QuantizerParameters() =>
+        ordered.SelectMany(l => l.InputQuantizer.parameters().Concat(l.WeightQuantizer.parameters()));
+
+    /// <summary>Weights and biases.</summary>
+    public IEnumerable<Parameter> WeightParameters() => ordered.SelectMany(l => new[] { l.Weight, l.Bias });
+
+    /// <summary>Projects bitwidths and thresholds back into their valid ranges; call after each optimiser step.</summary>
+    public void ProjectQuantizerParameters()
+    {
+        foreach (var layer in ordered)
+        {
+            layer.WeightQuantizer.BitWidth.Project();
+            layer.WeightQuantizer.LearnedThreshold?.Project();
+            layer.InputQuantizer.BitWidth.Project();
+            layer.InputQuantizer.LearnedThreshold?.Project();
+        }
+    }
+
+    /// <summary>Per-layer bitwidths and sizes, as they stand now.</summary>
+    public BitwidthSummary Bitwidths() => BitwidthSummary.Of(this);
+
+    private void CheckInput(Tensor input)
+    {
+        if (input.dim() != 4 || input.shape[1] != Options.InputChannels)
+            throw new ArgumentException(
+                $"Expected images shaped [N, {Options.InputChannels}, H, W]; got [{string.Join(", ", input.shape)}].");
+        if (input.shape[2] % QuantUNetOptions.SizeMultiple != 0 || input.shape[3] % QuantUNetOptions.SizeMultiple != 0)
+            throw new ArgumentException(
+                $"Image height and width must be multiples of {QuantUNetOptions.SizeMultiple}; got {input.shape[2]}x{input.shape[3]}.");
+    }
+}

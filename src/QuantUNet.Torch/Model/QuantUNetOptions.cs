@@ -1,0 +1,27 @@
+using QuantUNet.Torch.Quantization;
+
+namespace QuantUNet.Torch.Model;
+
+/// <summary>The architecture of a QuantU-Net: a 4-level U-Net with 23 quantized weight layers.</summary>
+public sealed record QuantUNetOptions
+{
+    /// <summary>Image channels: 1 (grey) or 3 (e.g. the LGG set's three MRI sequences).</summary>
+    public int InputChannels { get; init; } = 1;
+
+    /// <summary>Channels of the first level; each level below doubles it. 64 is the classic U-Net.</summary>
+    public int BaseWidth { get; init; } = 16;
+
+    /// <summary>False builds the float baseline: the same network with every quantizer off.</summary>
+    public bool Quantize { get; init; } = true;
+
+    public QuantizationSettings Quantization { get; init; } = new();
+
+    /// <summary>Height and width must be multiples of this (four 2x2 poolings).</summary>
+    public const int SizeMultiple = 16;
+
+    internal void Validate()
+    {
+        if (InputChannels < 1) throw new ArgumentOutOfRangeException(nameof(InputChannels), InputChannels, "Need at least one input channel.");
+        if (BaseWidth < 1) throw new ArgumentOutOfRangeException(nameof(BaseWidth), BaseWidth, "Base width must be positive.");
+    }
+}

@@ -1,0 +1,115 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using QuantUNet.Data;
+
+namespace QuantUNet.Torch.Native;
+
+/// <summary>
+/// Makes TorchSharp's native library load on Linux systems whose libstdc++ is older than the one it
+/// was linked against (Debian 12, Ubuntu 22.04). TorchSharp 0.107's <c>libLibTorchSharp.so</c>
+/// requires <c>GLIBCXX_3.4.32</c> for a single symbol that is only a link anchor and never called.
+/// When, and only when, the shipped library fails to load, a copy with that requirement renamed to
+/// <c>GLIBCXX_3.4.30</c> is written to a per-user cache (never into the NuGet cache) and handed to
+/// TorchSharp through a DllImport resolver. Everywhere else this does nothing.
+/// </summary>
+public static class TorchRuntime
+{
+    private const string LibraryName = "LibTorchSharp";
+    private const string FileName = "libLibTorchSharp.so";
+    private static readonly object Gate = new();
+    private static bool _done;
+
+    /// <summary>What <see cref="EnsureLoadable"/> found and did, for diagnostics and the CLI's <c>info</c> verb.</summary>
+    public static string Status { get; private set; } = "not checked";
+
+    /// <summary>Whether a patched copy of the native library is in use.</summary>
+    public static bool Patched { get; private set; }
+
+    // Runs before any type of this assembly is touched, so every QuantUNet entry point is covered.
+#pragma warning disable CA2255 // A library module initializer is the point: it must precede TorchSharp's first call.
+    [ModuleInitializer]
+#pragma warning restore CA2255
+    internal static void Initialize() => EnsureLoadable();
+
+    /// <summary>Idempotent; call before the first <c>TorchSharp.torch</c> call if you use TorchSharp directly.</summary>
+    public static void EnsureLoadable()
+    {
+        lock (Gate)
+        {
+            if (_done) return;
+            _done = true;
+            if (!OperatingSystem.IsLinux()) { Status = "not Linux: nothing to do"; return; }
+
+            var original = FindShippedLibrary();
+            if (original is null) { Status = $"{FileName} not found beside TorchSharp: left to TorchSharp"; return; }
+            if (NativeLibrary.TryLoad(original, out _)) { Status = $"loads as shipped: {original}"; return; }
+
+            var patched = WritePatchedCopy(original);
+            var nativeDir = Path.GetDirectoryName(original)!;
+            // The copy's $ORIGIN run path no longer points at libtorch, so load its dependencies first.
+            foreach (var dependency in new[] { "libc10.so", "libtorch_cpu.so", "libtorch.so" })
+            {
+                var path = Path.Combine(nativeDir, dependency);
+                if (File.Exists(path)) NativeLibrary.Load(path);
+            }
+            var handle = NativeLibrary.Load(patched);
+            NativeLibrary.SetDllImportResolver(typeof(TorchSharp.torch).Assembly,
+                (name, _, _) => name == LibraryName ? handle : IntPtr.Zero);
+            Patched = true;
+            Status = $"system libstdc++ lacks GLIBCXX_3.4.32: using patched copy {patched}";
+        }
+    }
+
+    private static string? FindShippedLibrary()
+    {
+        var directories = new List<string>();
+        if (AppContext.GetData("NATIVE_DLL_SEARCH_DIRECTORIES") is string searchDirectories)
+            directories.AddRange(searchDirectories.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries));
+        var torchDir = Path.GetDirectoryName(typeof(TorchSharp.torch).Assembly.Location);
+        foreach (var root in new[] { torchDir, AppContext.BaseDirectory })
+        {
+            if (string.IsNullOrEmpty(root)) continue;
+            directories.Add(Path.Combine(root, "runtimes", "linux-x64", "native"));
+            directories.Add(root);
+            directories.Add(Path.Combine(root, "cpu"));
+        }
+        return directories.Select(d => Path.Combine(d, FileName)).FirstOrDefault(File.Exists);
+    }
+
+    private static string WritePatchedCopy(string original)
+    {
+        var bytes = File.ReadAllBytes(original);
+        var key = Convert.ToHexString(SHA256.HashData(bytes))[..16].ToLowerInvariant();
+        if (ElfVersionNeedPatcher.Replace(bytes, "GLIBCXX_3.4.32", "GLIBCXX_3.4.30") == 0)
+            throw new DllNotFoundException(
+                $"{original} does not load and does not require GLIBCXX_3.4.32, so QuantUNet cannot fix it; " +
+                $"run `ldd {original}` to see what is missing.");
+
+        foreach (var root in CacheRoots())
+        {
+            var dir = Path.Combine(root, "quantunet", "torchsharp-native", key);
+            var target = Path.Combine(dir, FileName);
+            try
+            {
+                if (File.Exists(target) && new FileInfo(target).Length == bytes.Length) return target;
+                AtomicFile.WriteAllBytes(target, bytes);
+                return target;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Read-only home or cache: try the next root.
+            }
+        }
+        throw new IOException("No writable cache folder for the patched TorchSharp native library (tried XDG_CACHE_HOME, ~/.cache and the temp folder).");
+    }
+
+    private static IEnumerable<string> CacheRoots()
+    {
+        var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        if (!string.IsNullOrEmpty(xdg)) yield return xdg;
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        if (!string.IsNullOrEmpty(home)) yield return Path.Combine(home, ".cache");
+        yield return Path.GetTempPath();
+    }
+}

@@ -1,0 +1,63 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace QuantUNet.Torch.Quantization;
+
+/// <summary>Where an activation quantizer's threshold comes from.</summary>
+/// <param name="Fixed">A constant threshold (1.0 for images normalised to [0, 1]); null to learn one.</param>
+/// <param name="CalibrationBatches">Training batches whose statistics initialise a learned threshold.</param>
+/// <param name="Percentile">The statistic those batches contribute (Brevitas uses 0.99999).</param>
+public sealed record ActivationThresholdSettings(double? Fixed = null, int CalibrationBatches = 20, double Percentile = 0.9999);
+
+/// <summary>
+/// Unsigned per-tensor quantizer for non-negative activations (post-ReLU features, image intensities),
+/// with a learned bitwidth and a learned or fixed threshold. Values below zero clamp to 0, so it also
+/// acts as the ReLU of the integer datapath.
+/// </summary>
+public sealed class ActivationQuantizer : nn.Module<Tensor, Tensor>
+{
+    private readonly LearnedBitWidth bits;
+    private readonly LearnedThreshold? learnedThreshold;
+    private readonly double? fixedThreshold;
+
+    public ActivationQuantizer(string name, BitWidthSettings bitWidth, ActivationThresholdSettings threshold) : base(name)
+    {
+        bits = bitWidth.Create("bits");
+        fixedThreshold = threshold.Fixed;
+        if (fixedThreshold is null)
+            learnedThreshold = new LearnedThreshold("threshold", [], threshold.CalibrationBatches, threshold.Percentile);
+        RegisterComponents();
+    }
+
+    public IntegerRange Range => IntegerRange.Unsigned;
+    public LearnedBitWidth BitWidth => bits;
+    public LearnedThreshold? LearnedThreshold => learnedThreshold;
+
+    public override Tensor forward(Tensor x) => FakeQuantize(x).Value;
+
+    /// <summary>The dequantized activations and the step (a scalar tensor).</summary>
+    public (Tensor Value, Tensor Scale) FakeQuantize(Tensor x)
+    {
+        var b = bits.Bits();
+        var max = Range.Max(b);
+        var scale = Threshold(x) / max;
+        return (IntQuant.FakeQuantize(x, scale, Range.Min(b), max, Range, (int)b.item<float>()), scale);
+    }
+
+    /// <summary>The integer codes of x at the current width and step (export, tests).</summary>
+    public Tensor Integers(Tensor x)
+    {
+        using var _ = no_grad();
+        return IntQuant.Integers(x, Scale(), Range, bits.Current);
+    }
+
+    /// <summary>The current step without quantizing anything (for bias scales and export).</summary>
+    public Tensor Scale()
+    {
+        var threshold = learnedThreshold?.Value ?? (Tensor)tensor((float)fixedThreshold!.Value);
+        return threshold / Range.Max(bits.Bits());
+    }
+
+    private Tensor Threshold(Tensor x) =>
+        learnedThreshold?.For(x) ?? tensor((float)fixedThreshold!.Value, dtype: x.dtype);
+}

@@ -1,0 +1,84 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace QuantUNet.Torch.Quantization;
+
+/// <summary>
+/// The quantize op shared by every quantizer: <c>y = s * clamp(round(x / s), min, max)</c>, with the
+/// straight-through gradients of Brevitas' integer quantizer. Rounding is <c>torch.round</c>, i.e.
+/// round half to even; the integer engine reproduces it (see docs/quantization.md).
+/// </summary>
+public static class IntQuant
+{
+    /// <summary>Rounds in the forward pass and passes the gradient through unchanged.</summary>
+    public static Tensor RoundSte(Tensor x) => x + (x.round() - x).detach();
+
+    /// <summary>The integer codes alone, without gradient (export, tests).</summary>
+    public static Tensor Integers(Tensor x, Tensor scale, IntegerRange range, int bits)
+    {
+        using var _ = no_grad();
+        var (min, max) = range.Bounds(bits);
+        return (x / scale).round_().clamp_(min, max);
+    }
+
+    /// <summary>
+    /// Quantize and dequantize at step <paramref name="scale"/> (T / N(b), broadcastable against x).
+    /// Gradients (quantization-notes): inside the range dy/dx = 1 and dy/ds = q - x/s; a clamped value
+    /// takes dy/ds = q and dy/dbound = s, so with bound N(b) and s = T / N(b) its gradient on b cancels
+    /// to 0 and on T is +-1. <paramref name="min"/> and <paramref name="max"/> are the bounds as tensors
+    /// (functions of b) and <paramref name="bits"/> their current whole value.
+    /// </summary>
+    public static Tensor FakeQuantize(Tensor x, Tensor scale, Tensor min, Tensor max, IntegerRange range, int bits)
+    {
+        var (low, high) = range.Bounds(bits);
+        return IntQuantFunction.apply(x, scale, min, max, (double)low, (double)high);
+    }
+
+    /// <summary>
+    /// The op as one autograd node. The forward keeps two tensors for the backward: the in-range mask m
+    /// and w = (q - x/s) where in range, q where clamped, so that the backward is three products and two
+    /// sums: dx = g m, ds = sum(g w). Clamped codes sit on a bound, +-N(b) or 0, so sum(g q) over the
+    /// clamped ones, divided by N(b), is the gradient the bounds need for dy/db to cancel.
+    /// </summary>
+    private sealed class IntQuantFunction : autograd.SingleTensorFunction<IntQuantFunction>
+    {
+        public override string Name => "IntQuant";
+
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+        {
+            var (x, scale, min) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2]);
+            double low = (double)vars[4], high = (double)vars[5];
+            var u = x / scale;
+            var rounded = u.round();
+            var q = rounded.clamp(low, high);
+            var inRange = rounded.eq(q).to_type(x.dtype);
+            var w = q - u.mul_(inRange);
+            ctx.save_for_backward([inRange, w, scale]);
+            ctx.save_data("high", high);
+            ctx.save_data("minShape", min.shape);
+            return q.mul_(scale);
+        }
+
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradient)
+        {
+            var saved = ctx.get_saved_variables();
+            var (inRange, w, scale) = (saved[0], saved[1], saved[2]);
+            double high = (double)ctx.get_data("high");
+            var gradX = gradient * inRange;
+            var gradScale = SumTo(gradient * w, scale.shape);
+            var inRangePart = SumTo(gradX * w, scale.shape);
+            // For the signed narrow range min = -max, so the bound gradient is passed through max alone.
+            var gradMax = ((gradScale - inRangePart) * scale).sum().div_(high);
+            var gradMin = zeros((long[])ctx.get_data("minShape"), dtype: gradient.dtype);
+            return [gradX, gradScale, gradMin, gradMax, null!, null!]; // none for the two numeric bounds
+        }
+
+        /// <summary>Sums a gradient over the axes along which a smaller operand was broadcast.</summary>
+        private static Tensor SumTo(Tensor gradient, long[] shape)
+        {
+            if (shape.Length == 0) return gradient.sum();
+            var axes = Enumerable.Range(0, shape.Length).Where(a => shape[a] == 1 && gradient.shape[a] != 1).Select(a => (long)a).ToArray();
+            return axes.Length == 0 ? gradient : gradient.sum(axes, keepdim: true);
+        }
+    }
+}

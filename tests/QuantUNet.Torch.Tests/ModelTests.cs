@@ -1,0 +1,65 @@
+using QuantUNet.Torch.Model;
+using QuantUNet.Torch.Quantization;
+using QuantUNet.Torch.Training;
+using static TorchSharp.torch;
+
+namespace QuantUNet.Torch.Tests;
+
+[TestClass]
+public sealed class ModelTests
+{
+    [TestMethod]
+    public void HasTheTwentyThreeLayersOfAFourLevelUNet()
+    {
+        using var model = TestModels.Create();
+        Assert.HasCount(23, model.Layers);
+        Assert.AreEqual(18, model.Layers.Count(l => l.Kind == LayerKind.Conv3x3));
+        Assert.AreEqual(4, model.Layers.Count(l => l.Kind == LayerKind.ConvTranspose2x2));
+        Assert.AreEqual(LayerKind.Conv1x1, model.Layers[^1].Kind);
+        Assert.AreEqual(23, model.Layers.Select(l => l.GetName()).Distinct().Count());
+    }
+
+    [TestMethod]
+    public void OutputsOneLogitPerPixel()
+    {
+        using var model = TestModels.Create();
+        using var input = rand(2, 1, 32, 48);
+        using var output = model.forward(input);
+        CollectionAssert.AreEqual(new long[] { 2, 1, 32, 48 }, output.shape);
+    }
+
+    [TestMethod]
+    public void RefusesSizesThatAreNotMultiplesOfSixteen()
+    {
+        using var model = TestModels.Create();
+        using var input = rand(1, 1, 30, 32);
+        var error = Assert.ThrowsExactly<ArgumentException>(() => model.forward(input));
+        StringAssert.Contains(error.Message, "multiples of 16");
+    }
+
+    [TestMethod]
+    public void EightBitModelStaysCloseToTheFloatModel()
+    {
+        using var model = TestModels.Create();
+        var samples = TestModels.Blobs(8, 32, seed: 3);
+        var (images, _) = SampleTensors.Stack(samples);
+        model.train();
+        using (no_grad())
+            for (int i = 0; i < 25; i++) model.forward(images).Dispose(); // calibrates activation thresholds
+        model.eval();
+        using var quantized = ModelScoring.Logits(model, images, 8);
+        model.Quantize = false;
+        using var real = ModelScoring.Logits(model, images, 8);
+        double relativeError = ((quantized - real).norm() / real.norm()).item<float>();
+        Assert.IsLessThan(0.05, relativeError, $"8-bit output differs from float by {relativeError:P2}");
+    }
+
+    [TestMethod]
+    public void SplitsParametersIntoWeightsAndQuantizerParameters()
+    {
+        using var model = TestModels.Create();
+        // 23 layers x (weight offset + input offset + input threshold), less the image input's fixed threshold.
+        Assert.AreEqual(23 * 3 - 1, model.QuantizerParameters().Count());
+        Assert.AreEqual(23 * 2, model.WeightParameters().Count());
+    }
+}

@@ -1,0 +1,134 @@
+using QuantUNet.Torch.Quantization;
+using static TorchSharp.torch;
+
+namespace QuantUNet.Torch.Tests;
+
+[TestClass]
+public sealed class QuantizerTests
+{
+    [TestMethod]
+    [DataRow(0f, 2)]
+    [DataRow(3.3f, 5)]
+    [DataRow(3.6f, 6)]
+    [DataRow(-1.2f, 3)]
+    [DataRow(40f, 8)]
+    public void BitsAreWholeAndInsideTheirRange(float offset, int expected)
+    {
+        using var bits = new LearnedBitWidth("b", 8);
+        using (no_grad()) bits.Offset.fill_(offset);
+        using var value = bits.Bits();
+        Assert.AreEqual(expected, value.item<float>());
+        Assert.AreEqual(expected, bits.Current);
+    }
+
+    [TestMethod]
+    public void ProjectionKeepsTheOffsetInRange()
+    {
+        using var bits = new LearnedBitWidth("b", 8, minBits: 2, maxBits: 8);
+        using (no_grad()) bits.Offset.fill_(9.5f);
+        bits.Project();
+        Assert.AreEqual(6f, bits.Offset.item<float>());
+        using (no_grad()) bits.Offset.fill_(-3f);
+        bits.Project();
+        Assert.AreEqual(0f, bits.Offset.item<float>());
+    }
+
+    [TestMethod]
+    [DataRow(2)]
+    [DataRow(3)]
+    [DataRow(4)]
+    [DataRow(8)]
+    public void QuantizedWeightsTakeAtMostTwoToTheBValuesPerChannel(int b)
+    {
+        manual_seed(1);
+        using var quantizer = new WeightQuantizer("w", [6, 5, 3, 3], 0, new BitWidthSettings(Initial: b), WeightScaling.MaxAbs);
+        using var weight = randn(6, 5, 3, 3);
+        using var quantized = quantizer.forward(weight);
+        using var integers = quantizer.Integers(weight);
+        for (int channel = 0; channel < 6; channel++)
+        {
+            var values = quantized[channel].flatten().data<float>().Distinct().Count();
+            Assert.IsLessThanOrEqualTo(1 << b, values);
+        }
+        long limit = (1L << (b - 1)) - 1;
+        Assert.IsLessThanOrEqualTo(limit, integers.abs().max().item<float>());
+        Assert.AreEqual(0f, (integers - integers.round()).abs().max().item<float>(), "codes must be integers");
+    }
+
+    [TestMethod]
+    public void ActivationCodesAreUnsignedIntegersOnTheStepGrid()
+    {
+        using var quantizer = new ActivationQuantizer("a", new BitWidthSettings(Initial: 3), new ActivationThresholdSettings(Fixed: 2.0));
+        using var x = linspace(-1, 3, 101);
+        using var integers = quantizer.Integers(x);
+        Assert.AreEqual(2.0 / 7, quantizer.Scale().item<float>(), 1e-6);
+        Assert.AreEqual(0f, integers.min().item<float>());
+        Assert.AreEqual(7f, integers.max().item<float>());
+        Assert.HasCount(8, integers.data<float>().Distinct().ToArray());
+    }
+
+    /// <summary>The rules of quantization-notes: y = s * clamp(round(x / s)), s = T / N(b), N = 2^b - 1 (unsigned).</summary>
+    [TestMethod]
+    public void GradientsFollowTheStraightThroughRulesInRange()
+    {
+        const double threshold = 2.0, x0 = 0.7;
+        const int b = 4;
+        var (quantizer, x) = GradientCase(threshold, b, x0);
+        using var y = quantizer.forward(x);
+        y.backward();
+
+        double n = (1 << b) - 1, s = threshold / n, u = x0 / s, q = Math.Round(u), r = x0 - s * q;
+        Assert.AreEqual(1.0, x.grad!.item<float>(), 1e-6, "dy/dx in range");
+        Assert.AreEqual((q - u) / n, quantizer.LearnedThreshold!.Value.grad!.item<float>(), 1e-5, "dy/dT in range");
+        double expectedBitGradient = r * Math.Log(2) * Math.Pow(2, b) / (Math.Pow(2, b) - 1);
+        Assert.AreEqual(expectedBitGradient, quantizer.BitWidth.Offset.grad!.item<float>(), 1e-5, "dy/db in range");
+        Assert.AreNotEqual(0.0, quantizer.BitWidth.Offset.grad!.item<float>());
+    }
+
+    [TestMethod]
+    public void GradientsThroughAClampedValueGoToTheThresholdOnly()
+    {
+        var (quantizer, x) = GradientCase(threshold: 2.0, b: 4, x0: 3.1);
+        using var y = quantizer.forward(x);
+        y.backward();
+        Assert.AreEqual(2.0, y.item<float>(), 1e-6);
+        Assert.AreEqual(0.0, x.grad!.item<float>(), "dy/dx clamped");
+        Assert.AreEqual(1.0, quantizer.LearnedThreshold!.Value.grad!.item<float>(), 1e-6, "dy/dT clamped");
+        Assert.AreEqual(0.0, quantizer.BitWidth.Offset.grad!.item<float>(), 1e-6, "dy/db clamped");
+    }
+
+    [TestMethod]
+    public void ANegativeWeightClampedAtMinusTGetsGradientOnTheThresholdOnly()
+    {
+        using var quantizer = new WeightQuantizer("w", [1, 2], 0, new BitWidthSettings(Initial: 4), WeightScaling.LearnedThreshold);
+        quantizer.LearnedThreshold!.InitializeFrom(tensor(1f));
+        using var weight = tensor(new[] { -1.5f, 0.4f }, requires_grad: true).reshape(1, 2).detach().requires_grad_(true);
+        using var y = quantizer.forward(weight);
+        y[0, 0].backward();
+        Assert.AreEqual(-1.0, y[0, 0].item<float>(), 1e-6);
+        Assert.AreEqual(0.0, weight.grad![0, 0].item<float>(), "dy/dw clamped");
+        Assert.AreEqual(-1.0, quantizer.LearnedThreshold.Value.grad!.sum().item<float>(), 1e-6, "dy/dT at -T");
+        Assert.AreEqual(0.0, quantizer.BitWidth.Offset.grad!.item<float>(), 1e-6, "dy/db clamped");
+    }
+
+    private static (ActivationQuantizer Quantizer, Tensor X) GradientCase(double threshold, int b, double x0)
+    {
+        var quantizer = new ActivationQuantizer("a", new BitWidthSettings(Initial: b), new ActivationThresholdSettings(CalibrationBatches: 1));
+        quantizer.LearnedThreshold!.InitializeFrom(tensor((float)threshold));
+        var x = tensor((float)x0, requires_grad: true);
+        return (quantizer, x);
+    }
+
+    [TestMethod]
+    public void ThresholdCalibratesFromTheFirstBatchesThenFreezesItsStatistics()
+    {
+        using var quantizer = new ActivationQuantizer("a", new BitWidthSettings(), new ActivationThresholdSettings(CalibrationBatches: 2, Percentile: 1));
+        quantizer.train();
+        quantizer.forward(tensor(new[] { 0f, 1f, 4f })).Dispose();
+        quantizer.forward(tensor(new[] { 0f, 2f })).Dispose();
+        Assert.AreEqual(3.0, quantizer.LearnedThreshold!.Value.item<float>(), 1e-6, "mean of the batch maxima 4 and 2");
+        quantizer.forward(tensor(new[] { 0f, 100f })).Dispose();
+        Assert.AreEqual(3.0, quantizer.LearnedThreshold.Value.item<float>(), 1e-6, "calibration is over");
+        Assert.IsTrue(quantizer.LearnedThreshold.Calibrated);
+    }
+}
