@@ -1,1 +1,9 @@
-return 0;
+using System.CommandLine;
+using QuantUNet.Cli.Commands;
+
+var root = new RootCommand("quantunet: train, evaluate and deploy QuantU-Net segmentation models (U-Nets with trained per-layer bitwidths).")
+{
+    DemoCommand.Create(),
+    InfoCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync();
