@@ -29,7 +29,7 @@ internal sealed record DemoReport
     public sealed record EpochResult(int Epoch, bool BitwidthTermOn, double Loss, double BitwidthLoss, double? ValidationDice, double AverageWeightBits, double AverageActivationBits, double Seconds);
 
     public sealed record ModelResult(
-        double Dice, double MeanDice, double IoU, double PixelAccuracy, double Precision, double Recall,
+        double Dice, double MeanDice, [property: JsonPropertyName("iou")] double IoU, double PixelAccuracy, double Precision, double Recall,
         long ParameterCount, double AverageWeightBits, double SizeWeightedWeightBits, double AverageActivationBits,
         double SizeRatio, long PackedBytes, long Float32Bytes, IReadOnlyList<LayerResult> Layers, IReadOnlyList<EpochResult> Epochs)
     {
@@ -69,7 +69,7 @@ internal sealed record DemoReport
         md.AppendLine();
         md.AppendLine(c, $"{DateUtc:yyyy-MM-dd HH:mm} UTC, {Machine}, {Threads} TorchSharp threads, seed {Seed}, {TotalSeconds / 60:F1} minutes.");
         md.AppendLine(c, $"Synthetic MRI slices {Settings.ImageSize}x{Settings.ImageSize}: {TrainingSlices} for training, {HeldOutSlices} held out (split by synthetic patient).");
-        md.AppendLine(c, $"U-Net base width {Settings.BaseWidth}, batch {Settings.BatchSize}. The float model trains {Settings.FloatEpochs} epochs; QuantU-Net starts from its weights after epoch {WarmStartEpoch} and trains {Settings.FloatEpochs - WarmStartEpoch} epochs with quantization and lambda 0.25.");
+        md.AppendLine(c, $"U-Net base width {Settings.BaseWidth}, batch {Settings.BatchSize}. The float model trains {Settings.Epochs} epochs; QuantU-Net starts from its weights after epoch {WarmStartEpoch} and trains {Settings.Epochs - WarmStartEpoch} epochs with quantization and lambda 0.25.");
         md.AppendLine();
         md.AppendLine("| held-out | float U-Net | QuantU-Net | difference |");
         md.AppendLine("|---|---|---|---|");

@@ -31,19 +31,19 @@ internal static class DemoRun
         var (training, heldOut) = DatasetSplit.ByGroup(all, (double)settings.HeldOutSlices / all.Count, seed);
         log($"data: {training.Count} training and {heldOut.Count} held-out synthetic slices of {settings.ImageSize}x{settings.ImageSize}, split by patient");
 
-        var options = new TrainingOptions { Epochs = settings.FloatEpochs, BatchSize = settings.BatchSize, Seed = seed, Threads = threads };
-        int warmStartEpoch = Math.Max(1, (int)Math.Round(settings.FloatEpochs * WarmStartFraction));
+        var options = new TrainingOptions { Epochs = settings.Epochs, BatchSize = settings.BatchSize, Seed = seed, Threads = threads };
+        int warmStartEpoch = Math.Max(1, (int)Math.Round(settings.Epochs * WarmStartFraction));
         var floatModel = SegmentationTrainer.CreateModel(Architecture(settings, quantize: false), seed);
         var quantModel = SegmentationTrainer.CreateModel(Architecture(settings, quantize: true), seed);
 
-        log($"float U-Net: {settings.FloatEpochs} epochs");
+        log($"float U-Net: {settings.Epochs} epochs");
         var floatRun = SegmentationTrainer.Train(floatModel, training, heldOut, options, epochEnded: record =>
         {
             log(Describe("float", record));
             if (record.Epoch == warmStartEpoch) SegmentationTrainer.CopyWeights(floatModel, quantModel);
         });
 
-        int quantEpochs = settings.FloatEpochs - warmStartEpoch;
+        int quantEpochs = settings.Epochs - warmStartEpoch;
         log($"QuantU-Net: warm start from the float model at epoch {warmStartEpoch}, then {quantEpochs} QAT epochs (lambda {options.Lambda})");
         var quantRun = SegmentationTrainer.Train(quantModel, training, heldOut, options with { Epochs = quantEpochs },
             epochEnded: record => log(Describe("quant", record)));

@@ -10,15 +10,15 @@ public static class SegmentationLoss
         nn.functional.binary_cross_entropy_with_logits(logits, masks);
 
     /// <summary>
-    /// 1 - soft Dice, per image then averaged, with a smoothing of 1 in numerator and denominator:
-    /// an image whose mask and prediction are both empty scores Dice 1 (loss 0), not 0/0.
+    /// 1 - soft Dice pooled over the whole batch, with a smoothing of 1 in numerator and denominator.
+    /// Pooling keeps the gradient steady when lesions are a few pixels; the smoothing makes a batch
+    /// whose masks and predictions are all empty score Dice 1 (loss 0), not 0/0.
     /// </summary>
     public static Tensor SoftDice(Tensor logits, Tensor masks, double smooth = 1.0)
     {
-        var probabilities = sigmoid(logits).flatten(1);
-        var truth = masks.flatten(1);
-        var intersection = (probabilities * truth).sum(1);
-        var total = probabilities.sum(1) + truth.sum(1);
-        return (1 - (2 * intersection + smooth) / (total + smooth)).mean();
+        var probabilities = sigmoid(logits);
+        var intersection = (probabilities * masks).sum();
+        var total = probabilities.sum() + masks.sum();
+        return 1 - (2 * intersection + smooth) / (total + smooth);
     }
 }
