@@ -1,4 +1,3 @@
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace QuantUNet.Torch.Quantization;
@@ -14,50 +13,29 @@ public sealed record ActivationThresholdSettings(double? Fixed = null, int Calib
 /// with a learned bitwidth and a learned or fixed threshold. Values below zero clamp to 0, so it also
 /// acts as the ReLU of the integer datapath.
 /// </summary>
-public sealed class ActivationQuantizer : nn.Module<Tensor, Tensor>
+public sealed class ActivationQuantizer : Quantizer
 {
-    private readonly LearnedBitWidth bits;
     private readonly LearnedThreshold? learnedThreshold;
     private readonly double? fixedThreshold;
 
-    public ActivationQuantizer(string name, BitWidthSettings bitWidth, ActivationThresholdSettings threshold) : base(name)
+    public ActivationQuantizer(string name, BitWidthSettings bitWidth, ActivationThresholdSettings threshold) : base(name, bitWidth)
     {
-        bits = bitWidth.Create("bits");
         fixedThreshold = threshold.Fixed;
         if (fixedThreshold is null)
             learnedThreshold = new LearnedThreshold("threshold", [], threshold.CalibrationBatches, threshold.Percentile);
         RegisterComponents();
     }
 
-    public IntegerRange Range => IntegerRange.Unsigned;
-    public LearnedBitWidth BitWidth => bits;
+    public override IntegerRange Range => IntegerRange.Unsigned;
     public LearnedThreshold? LearnedThreshold => learnedThreshold;
 
-    public override Tensor forward(Tensor x) => FakeQuantize(x).Value;
-
-    /// <summary>The dequantized activations and the step (a scalar tensor).</summary>
-    public (Tensor Value, Tensor Scale) FakeQuantize(Tensor x)
-    {
-        var b = bits.Bits();
-        var max = Range.Max(b);
-        var scale = Threshold(x) / max;
-        return (IntQuant.FakeQuantize(x, scale, Range.Min(b), max, Range, (int)b.item<float>()), scale);
-    }
-
-    /// <summary>The integer codes of x at the current width and step (export, tests).</summary>
-    public Tensor Integers(Tensor x)
-    {
-        using var _ = no_grad();
-        return IntQuant.Integers(x, Scale(), Range, bits.Current);
-    }
-
-    /// <summary>The current step without quantizing anything (for bias scales and export).</summary>
+    /// <summary>The current step without quantizing anything (for export).</summary>
     public Tensor Scale()
     {
         var threshold = learnedThreshold?.Value ?? (Tensor)tensor((float)fixedThreshold!.Value);
-        return threshold / Range.Max(bits.Bits());
+        return threshold / Range.Max(BitWidth.Bits());
     }
 
-    private Tensor Threshold(Tensor x) =>
+    protected override Tensor Threshold(Tensor x) =>
         learnedThreshold?.For(x) ?? tensor((float)fixedThreshold!.Value, dtype: x.dtype);
 }

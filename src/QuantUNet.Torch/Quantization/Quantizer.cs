@@ -1,0 +1,45 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace QuantUNet.Torch.Quantization;
+
+/// <summary>
+/// A quantizer composed of Brevitas' three parts: a learned bitwidth, a threshold (from the
+/// subclass: the scaling part) and the <see cref="IntQuant"/> op over an <see cref="IntegerRange"/>.
+/// </summary>
+public abstract class Quantizer : nn.Module<Tensor, Tensor>
+{
+    private readonly LearnedBitWidth bits;
+
+    /// <remarks>Subclasses call <c>RegisterComponents()</c> once their own parts exist.</remarks>
+    protected Quantizer(string name, BitWidthSettings bitWidth) : base(name)
+    {
+        bits = bitWidth.Create("bits");
+    }
+
+    public abstract IntegerRange Range { get; }
+    public LearnedBitWidth BitWidth => bits;
+
+    /// <summary>The dequantized tensor the float graph continues with.</summary>
+    public override Tensor forward(Tensor x) => FakeQuantize(x).Value;
+
+    /// <summary>The dequantized tensor and its step (broadcastable against x).</summary>
+    public (Tensor Value, Tensor Scale) FakeQuantize(Tensor x)
+    {
+        var b = bits.Bits();
+        var max = Range.Max(b);
+        var scale = Threshold(x) / max;
+        return (IntQuant.FakeQuantize(x, scale, Range.Min(b), max, Range, (int)b.item<float>()), scale);
+    }
+
+    /// <summary>The integer codes of x at the current width and step (export, tests).</summary>
+    public Tensor Integers(Tensor x)
+    {
+        using var _ = no_grad();
+        var (_, scale) = FakeQuantize(x);
+        return IntQuant.Integers(x, scale, Range, bits.Current);
+    }
+
+    /// <summary>The threshold T for x: the float value the largest code stands for.</summary>
+    protected abstract Tensor Threshold(Tensor x);
+}
