@@ -62,4 +62,27 @@ public sealed class ModelTests
         Assert.AreEqual(23 * 3 - 1, model.QuantizerParameters().Count());
         Assert.AreEqual(23 * 2, model.WeightParameters().Count());
     }
+
+    [TestMethod]
+    public void TakesThreeChannelImages()
+    {
+        using var model = SegmentationTrainer.CreateModel(TestModels.Tiny(channels: 3), 1);
+        using var output = model.forward(rand(1, 3, 16, 16));
+        CollectionAssert.AreEqual(new long[] { 1, 1, 16, 16 }, output.shape);
+    }
+
+    [TestMethod]
+    public void PerImageMinMaxNormalisationMakesTheModelBlindToContrastAndOffset()
+    {
+        var options = TestModels.Tiny(quantize: false) with { Normalization = InputNormalization.PerImageMinMax };
+        using var model = SegmentationTrainer.CreateModel(options, 1);
+        model.eval();
+        using var image = rand(1, 1, 16, 16);
+        using var dimmer = image * 0.5 + 0.2;
+        using var a = model.forward(image);
+        using var b = model.forward(dimmer);
+        Assert.IsTrue(a.allclose(b, rtol: 1e-4, atol: 1e-5), "a linear intensity change must not change the output");
+        using var flat = model.forward(full(1, 1, 16, 16, 0.3f));
+        Assert.IsTrue(flat.isfinite().all().item<bool>(), "a constant image must not divide by zero");
+    }
 }

@@ -57,6 +57,21 @@ public sealed class TrainingTests
     }
 
     [TestMethod]
+    public void TheBitwidthTermWaitsForItsWarmupAndProgressIsReported()
+    {
+        var steps = new List<TrainingProgress>();
+        var model = SegmentationTrainer.CreateModel(TestModels.Tiny(), Short.Seed);
+        var result = SegmentationTrainer.Train(model, TestModels.Blobs(8, 16, seed: 1), null,
+            Short with { BitwidthWarmupEpochs = 1 }, progress: steps.Add);
+        Assert.IsFalse(result.Epochs[0].BitwidthTermOn);
+        Assert.IsTrue(result.Epochs[1].BitwidthTermOn);
+        Assert.IsNull(result.Epochs[0].Validation);
+        Assert.HasCount(4, steps, "2 epochs of 2 batches of 4");
+        Assert.AreEqual(new TrainingProgress(2, 2, 2, 2, steps[^1].Loss), steps[^1]);
+        model.Dispose();
+    }
+
+    [TestMethod]
     public void LossIsFiniteWhenEveryMaskIsEmpty()
     {
         using var model = TestModels.Create();

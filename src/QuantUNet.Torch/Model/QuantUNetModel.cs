@@ -68,6 +68,7 @@ public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         CheckInput(input);
+        if (Options.Normalization == InputNormalization.PerImageMinMax) input = StretchPerImage(input);
         int next = 0;
         // The next layer's unsigned input quantizer clamps at zero, so quantized models need no separate ReLU.
         Tensor Conv(Tensor x) => quantize ? ordered[next++].forward(x) : nn.functional.relu(ordered[next++].forward(x));
@@ -109,6 +110,13 @@ public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
 
     /// <summary>Per-layer bitwidths and sizes, as they stand now.</summary>
     public BitwidthSummary Bitwidths() => BitwidthSummary.Of(this);
+
+    private static Tensor StretchPerImage(Tensor input)
+    {
+        var low = input.amin([2, 3], keepdim: true);
+        var range = input.amax([2, 3], keepdim: true) - low;
+        return ((input - low) / range.clamp_min(1e-12)).where(range > 0, 0);
+    }
 
     private void CheckInput(Tensor input)
     {
