@@ -40,7 +40,7 @@ public static class Hd95
         foreach (int pixel in truthBoundary)
             distances[n++] = Math.Sqrt(toPredicted[pixel]);
         Array.Sort(distances);
-        return LinearPercentile(distances, Percentile);
+        return SortedPercentile.Linear(distances, Percentile);
     }
 
     /// <summary>Indices of the mask's boundary pixels, in row-major order.</summary>
@@ -143,13 +143,4 @@ public static class Hd95
     // Where the parabolas rooted at q and p cross; bounds[0] = -infinity stops the envelope search at the first site.
     private static double Intersection(ReadOnlySpan<double> f, int q, int p) =>
         (f[q] + (double)q * q - (f[p] + (double)p * p)) / (2.0 * (q - p));
-
-    /// <summary>numpy's default ("linear") percentile of sorted values: interpolates between the two nearest ranks.</summary>
-    private static double LinearPercentile(double[] sorted, double percentile)
-    {
-        double rank = percentile / 100.0 * (sorted.Length - 1);
-        int lower = (int)Math.Floor(rank);
-        int upper = Math.Min(lower + 1, sorted.Length - 1);
-        return sorted[lower] + (rank - lower) * (sorted[upper] - sorted[lower]);
-    }
 }

@@ -7,76 +7,61 @@ namespace QuantUNet.Data;
 /// between files and the planar-float / 0-1 byte layouts of <see cref="SegmentationSample"/>.
 /// </summary>
 /// <remarks>
-/// Reading accepts whatever Skia decodes (PNG, JPEG, BMP, GIF, WebP, ICO, WBMP); TIFF is not among them.
+/// Reading accepts whatever Skia decodes (PNG, JPEG, BMP, GIF, WebP, ICO, WBMP) and TIFF, which is decoded with
+/// LibTiff.NET when the extension is .tif/.tiff or the file starts with a TIFF header. TIFF files are read from their
+/// first page, in strips, uncompressed or compressed (Deflate, Adobe Deflate, LZW, PackBits, ...), with unsigned 1-,
+/// 8- or 16-bit samples, grey or RGB, optionally with one alpha sample, chunky or planar; other TIFFs (float or signed
+/// samples, tiles, palette, YCbCr, CMYK, extra non-alpha samples) are refused with an <see cref="InvalidDataException"/>.
 /// Every file is decoded to premultiplied RGBA whatever its own colour type (grey, palette, BGRA, 16-bit),
 /// so transparency is composited over black and alpha is then dropped. EXIF orientation is not applied.
+/// Skia decodes 16-bit PNGs to 8 bits; 16-bit TIFFs keep their 16 bits through decoding and resizing.
 /// Grey value of a pixel: its value when R = G = B, else the luminance 0.299 R + 0.587 G + 0.114 B.
 /// </remarks>
 public static class ImageFile
 {
     /// <summary>
-    /// Reads an image as planar floats in [0, 1]. One channel takes each pixel's grey value; three take R, G, B
+    /// Reads an image as planar floats in [0, 1]: each sample divided by its type's maximum (255 for 8-bit files,
+    /// 65535 for 16-bit TIFF, 1 for 1-bit TIFF). One channel takes each pixel's grey value; three take R, G, B
     /// (a grey file gives three equal planes). With <paramref name="size"/> the image is resized with Skia's
-    /// high-quality filter (mipmapped when shrinking, bicubic when enlarging).
+    /// high-quality filter (mipmapped when shrinking, bicubic when enlarging), whatever the file format.
     /// </summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The file is empty, not a decodable image, or has no pixels.</exception>
+    /// <exception cref="InvalidDataException">The file is empty, not a decodable image, truncated, has no pixels, or is a
+    /// TIFF variant not read (see the remarks); the message names the file.</exception>
     public static PlanarImage ReadImage(string path, int channels, ImageSize? size = null)
     {
         if (channels is not (1 or 3))
             throw new ArgumentOutOfRangeException(nameof(channels), channels, $"{path}: an image file is read as 1 (grey) or 3 (RGB) channels.");
         CheckSize(size, path);
         using var decoded = Decode(path);
-        using var resized = size is { } target && !SameSize(decoded, target) ? Resize(decoded, target, path) : null;
-        var bitmap = resized ?? decoded;
-        var rgba = bitmap.GetPixelSpan();
-        int count = bitmap.Width * bitmap.Height;
-        var pixels = new float[channels * count];
-        for (int i = 0; i < count; i++)
-        {
-            byte r = rgba[4 * i], g = rgba[4 * i + 1], b = rgba[4 * i + 2];
-            if (channels == 1)
-            {
-                pixels[i] = Grey(r, g, b) / 255f;
-            }
-            else
-            {
-                pixels[i] = r / 255f;
-                pixels[count + i] = g / 255f;
-                pixels[2 * count + i] = b / 255f;
-            }
-        }
-        return new PlanarImage(channels, bitmap.Height, bitmap.Width, pixels);
+        using var resized = size is { } target && !SameSize(decoded, target) ? SkiaRaster.Resize(decoded, target, path) : null;
+        return SkiaRaster.ToPlanar(resized ?? decoded, channels);
     }
 
     /// <summary>
-    /// Reads a mask as 0/1 bytes. Binarisation: a pixel is foreground when its grey value is above 127,
-    /// except that a file whose largest grey value is 1 (a 0/1 label map saved as an image) counts every
-    /// non-zero pixel as foreground. With <paramref name="size"/> the binary mask is then resized by
-    /// nearest neighbour, so no new label values appear.
+    /// Reads a mask as 0/1 bytes. Binarisation: a pixel is foreground when its grey value, rounded to the file's
+    /// sample levels, is above half its type's maximum (above 127 for 8-bit files, above 32767 for 16-bit TIFF),
+    /// except that a file whose largest grey value is 1 (a 0/1 label map saved as an image, 8- or 16-bit) counts
+    /// every non-zero pixel as foreground. A 1-bit TIFF's 1 is full scale, so its set pixels are foreground.
+    /// With <paramref name="size"/> the binary mask is then resized by nearest neighbour, so no new label values appear.
     /// </summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The file is empty, not a decodable image, or has no pixels.</exception>
+    /// <exception cref="InvalidDataException">The file is empty, not a decodable image, truncated, has no pixels, or is a
+    /// TIFF variant not read (see the remarks); the message names the file.</exception>
     public static BinaryMask ReadMask(string path, ImageSize? size = null)
     {
         CheckSize(size, path);
         using var decoded = Decode(path);
-        var rgba = decoded.GetPixelSpan();
         int height = decoded.Height, width = decoded.Width;
-        var grey = new byte[height * width];
-        byte max = 0;
+        var grey = SkiaRaster.GreyLevels(decoded);
+        int threshold = grey.Max() == 1 ? 0 : (int)SkiaRaster.FullScale(decoded) / 2;
+        var mask = new byte[grey.Length];
         for (int i = 0; i < grey.Length; i++)
-        {
-            grey[i] = (byte)MathF.Round(Grey(rgba[4 * i], rgba[4 * i + 1], rgba[4 * i + 2]));
-            max = Math.Max(max, grey[i]);
-        }
-        byte threshold = max == 1 ? (byte)0 : (byte)127;
-        for (int i = 0; i < grey.Length; i++)
-            grey[i] = grey[i] > threshold ? (byte)1 : (byte)0;
+            mask[i] = grey[i] > threshold ? (byte)1 : (byte)0;
         // Binarise before resizing: the max-is-1 rule must see the file's own values.
         if (size is { } target && (target.Height != height || target.Width != width))
-            return new BinaryMask(target.Height, target.Width, ResizeNearest(grey, height, width, target));
-        return new BinaryMask(height, width, grey);
+            return new BinaryMask(target.Height, target.Width, MaskResize.Nearest(mask, height, width, target));
+        return new BinaryMask(height, width, mask);
     }
 
     /// <summary>Writes a 1-channel image as an 8-bit grey PNG or a 3-channel one as RGB; values are clamped to [0, 1].</summary>
@@ -127,9 +112,11 @@ public static class ImageFile
         var bytes = File.ReadAllBytes(path);
         if (bytes.Length == 0)
             throw new InvalidDataException($"{path}: file is empty (0 bytes), not an image.");
+        if (TiffDecoder.IsTiff(path, bytes))
+            return TiffDecoder.Decode(path, bytes);
         using var data = SKData.CreateCopy(bytes);
         using var codec = SKCodec.Create(data)
-            ?? throw new InvalidDataException($"{path}: not an image format SkiaSharp can decode (PNG, JPEG, BMP, GIF, WebP).");
+            ?? throw new InvalidDataException($"{path}: not an image format SkiaSharp can decode (PNG, JPEG, BMP, GIF, WebP) nor TIFF.");
         if (codec.Info.Width <= 0 || codec.Info.Height <= 0)
             throw new InvalidDataException($"{path}: image has no pixels ({codec.Info.Width}x{codec.Info.Height}).");
         // One explicit target layout: left alone, Skia would hand back Gray8, Bgra8888 or others depending on the file.
@@ -152,27 +139,6 @@ public static class ImageFile
     }
 
     private static bool SameSize(SKBitmap bitmap, ImageSize size) => bitmap.Height == size.Height && bitmap.Width == size.Width;
-
-    private static SKBitmap Resize(SKBitmap bitmap, ImageSize size, string path) =>
-        bitmap.Resize(new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Premul), SKFilterQuality.High)
-        ?? throw new InvalidOperationException($"{path}: Skia could not resize {bitmap.Width}x{bitmap.Height} to {size.Width}x{size.Height}.");
-
-    private static byte[] ResizeNearest(byte[] source, int height, int width, ImageSize size)
-    {
-        var target = new byte[size.Height * size.Width];
-        for (int y = 0; y < size.Height; y++)
-        {
-            // Integer form of floor((y + 0.5) * height / size.Height): samples the source pixel under the target's centre.
-            int sy = (2 * y + 1) * height / (2 * size.Height);
-            for (int x = 0; x < size.Width; x++)
-                target[y * size.Width + x] = source[sy * width + (2 * x + 1) * width / (2 * size.Width)];
-        }
-        return target;
-    }
-
-    // Exact for grey pixels (R = G = B), so grey files round-trip without float rounding.
-    private static float Grey(byte r, byte g, byte b) =>
-        r == g && g == b ? r : 0.299f * r + 0.587f * g + 0.114f * b;
 
     private static byte ToByte(float value, string path)
     {

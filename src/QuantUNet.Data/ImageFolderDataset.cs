@@ -4,12 +4,13 @@ namespace QuantUNet.Data;
 /// Loads segmentation datasets stored as image files with matching mask files, and writes samples in that form.
 /// </summary>
 /// <remarks>
-/// Two layouts are recognised, both searched recursively, with extensions .png, .jpg and .jpeg (any case):
+/// Two layouts are recognised, both searched recursively, with extensions .png, .jpg, .jpeg, .tif and .tiff (any case;
+/// see <see cref="ImageFile"/> for the TIFF variants read):
 /// <list type="bullet">
 /// <item>A: an <c>images/</c> subfolder, masks in <c>masks/</c>; the mask of <c>images/R/X.png</c> is <c>masks/R/X.*</c>
 /// or <c>masks/R/X_mask.*</c>.</item>
 /// <item>B (when there is no <c>images/</c> subfolder): files side by side, the mask of <c>R/X.png</c> being <c>R/X_mask.*</c>,
-/// as in the Kaggle LGG set (<c>patient/patient_N.tif</c> + <c>patient_N_mask.tif</c>; TIFF itself is not read yet).</item>
+/// as in the Kaggle LGG set (<c>patient/patient_N.tif</c> + <c>patient_N_mask.tif</c>).</item>
 /// </list>
 /// A sample's name is its image path relative to the image root, without extension, with '/' separators. Its group is
 /// the result of <see cref="Options.GroupOf"/> on that name when given; else the image's subfolder path (per-patient
@@ -22,7 +23,7 @@ public static class ImageFolderDataset
     public const string MaskSuffix = "_mask";
 
     /// <summary>File extensions searched for images and masks.</summary>
-    public static IReadOnlyList<string> Extensions { get; } = [".png", ".jpg", ".jpeg"];
+    public static IReadOnlyList<string> Extensions { get; } = [".png", ".jpg", ".jpeg", .. TiffDecoder.Extensions];
 
     /// <summary>What to do with an image that has no mask file.</summary>
     public enum MissingMaskPolicy
@@ -92,7 +93,7 @@ public static class ImageFolderDataset
         if (pairs.Count == 0)
             throw new InvalidDataException(
                 $"{folder}: found no image/mask pairs. Expected {ImagesFolder}/ and {MasksFolder}/ subfolders with matching names, "
-                + $"or X.png next to X{MaskSuffix}.png; extensions {string.Join(", ", Extensions)} (TIFF is not supported yet).");
+                + $"or X.png next to X{MaskSuffix}.png; extensions {string.Join(", ", Extensions)}.");
         return pairs;
     }
 
