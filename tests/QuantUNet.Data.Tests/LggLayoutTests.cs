@@ -6,7 +6,8 @@ namespace QuantUNet.Data.Tests;
 [TestClass]
 public sealed class LggLayoutTests
 {
-    private const string RealLgg = "/work/shared/data/lgg-dev/kaggle_3m";
+    // The development subset lives in shared/ beside the repository (never inside it: its licence forbids).
+    private static readonly string RealLgg = Path.Combine(RepositoryRoot(), "..", "shared", "data", "lgg-dev", "kaggle_3m");
     private const int Side = 6;
 
     [TestMethod]
@@ -96,4 +97,11 @@ public sealed class LggLayoutTests
 
     /// <summary>A one-pixel lesion whose place depends on the slice.</summary>
     private static byte[] Lesion(int slice) => Masks.Points(Side, Side, (slice % Side, (slice * 2) % Side));
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "QuantUNet.MLNet.sln"))) return dir.FullName;
+        throw new InvalidOperationException($"No QuantUNet.MLNet.sln above {AppContext.BaseDirectory}.");
+    }
 }
