@@ -5,5 +5,7 @@ var root = new RootCommand("quantunet: train, evaluate and deploy QuantU-Net seg
 {
     DemoCommand.Create(),
     InfoCommand.Create(),
+    ExportCommand.Create(),
+    BenchCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -111,6 +111,9 @@ public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
     /// <summary>Per-layer bitwidths and sizes, as they stand now.</summary>
     public BitwidthSummary Bitwidths() => BitwidthSummary.Of(this);
 
+    /// <summary>The model's input normalisation alone, as the forward pass applies it (export diagnostics replay the layers after it).</summary>
+    internal Tensor Normalize(Tensor input) => Options.Normalization == InputNormalization.PerImageMinMax ? StretchPerImage(input) : input;
+
     private static Tensor StretchPerImage(Tensor input)
     {
         var low = input.amin([2, 3], keepdim: true);

@@ -40,6 +40,18 @@ public abstract class Quantizer : nn.Module<Tensor, Tensor>
         return IntQuant.Integers(x, scale, Range, bits.Current);
     }
 
+    /// <summary>
+    /// The step T / N(b) of x, per channel, divided in float64 from the threshold's own value (export: the
+    /// integer model's scales). Call in eval mode, where finding the threshold changes nothing.
+    /// </summary>
+    public double[] Float64Steps(Tensor x)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        double n = Range.Bounds(bits.Current).Max;
+        return Threshold(x).detach().to_type(ScalarType.Float64).div(n).flatten().data<double>().ToArray();
+    }
+
     /// <summary>The threshold T for x: the float value the largest code stands for.</summary>
     protected abstract Tensor Threshold(Tensor x);
 }

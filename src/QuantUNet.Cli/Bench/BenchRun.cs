@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using QuantUNet.Data;
+using QuantUNet.Cli.Commands;
+using QuantUNet.Integer;
+using QuantUNet.Integer.Format;
+using QuantUNet.Torch.Export;
+using QuantUNet.Torch.Model;
+using QuantUNet.Torch.Training;
+using static TorchSharp.torch;
+
+namespace QuantUNet.Cli.Bench;
+
+/// <summary>
+/// The benchmark: the float network (the trained weights with quantization off), the fake-quant
+/// network (TorchSharp, eval mode) and the integer engine score the same 8-bit synthetic slices on the
+/// same number of threads; the engine's masks and accumulators are compared with both the float32
+/// fake-quant logits and its float64 twin, and the float32 graph's activation codes with the exact
+/// ones. Each timing is the median of a few passes after a warm-up.
+/// </summary>
+internal static class BenchRun
+{
+    private const int TorchBatch = 8;
+    private const int TimedPasses = 3;
+
+    public static BenchReport Run(string? modelPath, int images, int size, int threads, string outDirectory, Action<string> log)
+    {
+        if (images < 1) throw new ArgumentException($"--images {images}: need at least one image.");
+        if (size < QuantUNetOptions.SizeMultiple || size % QuantUNetOptions.SizeMultiple != 0)
+            throw new ArgumentException($"--size {size}: the side must be a positive multiple of {QuantUNetOptions.SizeMultiple}.");
+        threads = threads > 0 ? threads : Environment.ProcessorCount;
+        set_num_threads(threads);
+
+        var (quantized, source) = modelPath is null ? (TrainQuick(log), "trained by bench") : (QuantizedModelFile.Load(modelPath).Model, Path.GetFileName(modelPath));
+        using var _ = quantized;
+        quantized.eval();
+        using var floatModel = SegmentationTrainer.CreateModel(quantized.Options with { Quantize = false }, seed: 1);
+        SegmentationTrainer.CopyWeights(quantized, floatModel);
+        floatModel.eval();
+
+        var exported = IntegerExporter.Export(quantized, source: source);
+        Directory.CreateDirectory(outDirectory);
+        var integerPath = Path.Combine(outDirectory, "model" + IntegerModelFile.Extension);
+        IntegerModelFile.Save(exported, integerPath);
+        var engine = new IntegerEngine(exported, new IntegerEngineOptions { Threads = threads });
+
+        int channels = quantized.Options.InputChannels;
+        var samples = new SyntheticMriGenerator(new SyntheticMriGenerator.Options { Size = ImageSize.Square(size), Channels = channels, Seed = 11 }).Generate(images);
+        var pixels = EightBitImages.From(samples);
+        using var input = EightBitImages.ToTensor(pixels, images, channels, size, size, ScalarType.Float32);
+        log($"{images} synthetic slices of {size}x{size}, {threads} threads, integer engine on {engine.Simd}");
+
+        var (floatSeconds, floatLogits) = Time(() => ModelScoring.Logits(floatModel, input, TorchBatch));
+        floatLogits.Dispose();
+        log($"  TorchSharp float:      {images / floatSeconds,8:F1} images/s");
+        var (quantSeconds, quantLogits) = Time(() => ModelScoring.Logits(quantized, input, TorchBatch));
+        using var __ = quantLogits;
+        log($"  TorchSharp fake-quant: {images / quantSeconds,8:F1} images/s");
+        var accumulators = new int[images * size * size];
+        var (integerSeconds, ___) = Time(() => { engine.PredictBatch(pixels, images, size, size, default, accumulators); return 0; });
+        log($"  integer engine:        {images / integerSeconds,8:F1} images/s");
+
+        var agreement = IntegerAgreement.Of(accumulators, quantLogits, exported.ScoreScale);
+        log("comparing with the float64 twin and counting float32 code flips");
+        using var twin = Float64Twin.Create(quantized);
+        var exact = Float64Agreement(twin, pixels, images, channels, size, accumulators, exported.ScoreScale);
+        var flips = ActivationCodeFlips.Measure(quantized, twin, pixels, images, size, size);
+        var bits = quantized.Bitwidths();
+        return new BenchReport
+        {
+            ImageSize = size,
+            Images = images,
+            Threads = threads,
+            Model = new BenchReport.ModelFacts(source, quantized.Options.BaseWidth, bits.AverageWeightBits, bits.AverageActivationBits, bits.ParameterCount),
+            TorchFloat = new BenchReport.Throughput(images / floatSeconds, floatSeconds),
+            FakeQuant = new BenchReport.Throughput(images / quantSeconds, quantSeconds),
+            Integer = new BenchReport.IntegerFigures(images / integerSeconds, integerSeconds, engine.Simd.ToString(), floatSeconds / integerSeconds,
+                agreement.MaskAgreement, agreement.MaskDifferences, agreement.MaskDifferencesAtZero, agreement.MaxAccumulatorError, agreement.PixelsBeyondHalfAnLsb,
+                exact.MaskAgreement, exact.MaskDifferences, exact.MaskDifferencesAtZero, exact.MaxAccumulatorError, new FileInfo(integerPath).Length,
+                new BenchReport.CodeFlips(flips.Codes, flips.Flips, flips.LargestFlip, flips.FarthestFromTie,
+                    flips.FlipsByLayer.Where(p => p.Value > 0).ToDictionary(), flips.EndToEndDifferences, flips.LargestEndToEndDifference)),
+            Float = new BenchReport.FloatFigures(bits.ParameterCount * 4),
+        };
+    }
+
+    /// <summary>The median seconds of <see cref="TimedPasses"/> passes after one untimed warm-up, and the last pass's result.</summary>
+    private static (double Seconds, T Result) Time<T>(Func<T> pass) where T : notnull
+    {
+        (pass() as IDisposable)?.Dispose();
+        var times = new List<double>();
+        T result = default!;
+        for (int i = 0; i < TimedPasses; i++)
+        {
+            if (i > 0) (result as IDisposable)?.Dispose();
+            var clock = Stopwatch.StartNew();
+            result = pass();
+            times.Add(clock.Elapsed.TotalSeconds);
+        }
+        times.Sort();
+        return (times[times.Count / 2], result);
+    }
+
+    private static IntegerAgreement Float64Agreement(QuantUNetModel twin, byte[] pixels, int images, int channels, int size, int[] accumulators, double step)
+    {
+        using var input = EightBitImages.ToTensor(pixels, images, channels, size, size, ScalarType.Float64);
+        using var logits = ModelScoring.Logits(twin, input, TorchBatch);
+        return IntegerAgreement.Of(accumulators, logits, step);
+    }
+
+    /// <summary>A small QuantU-Net trained in seconds, with a quantizer learning rate high enough for its bits to drop.</summary>
+    private static QuantUNetModel TrainQuick(Action<string> log)
+    {
+        const int seed = 1;
+        var slices = new SyntheticMriGenerator(new SyntheticMriGenerator.Options { Size = ImageSize.Square(32), Seed = seed }).Generate(48);
+        var model = SegmentationTrainer.CreateModel(new QuantUNetOptions { BaseWidth = 8 }, seed);
+        var options = new TrainingOptions { Epochs = 3, BatchSize = 8, QuantizerLearningRate = 0.2, Seed = seed };
+        var clock = Stopwatch.StartNew();
+        SegmentationTrainer.Train(model, slices, null, options);
+        log($"trained a quick QuantU-Net (width 8, 32x32, {options.Epochs} epochs) in {clock.Elapsed.TotalSeconds:F1} s: average {model.Bitwidths().AverageWeightBits:F2} weight bits");
+        return model;
+    }
+}

@@ -1,0 +1,186 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace QuantUNet.Integer.Format;
+
+/// <summary>
+/// The integer model file (<c>.qint</c>), specified in docs/integer-model-format.md: magic, version,
+/// a header (input, metadata, the layer table and the graph), a payload of bit-packed weights, int32
+/// biases, scales and requantisation multipliers per layer, and a SHA-256 of everything before it.
+/// All numbers are little-endian. Files are replaced atomically; a truncated, altered or foreign file is
+/// refused with an <see cref="InvalidDataException"/> naming it.
+/// </summary>
+public static class IntegerModelFile
+{
+    public const int FormatVersion = 1;
+    public const string Extension = ".qint";
+    private const int ChecksumLength = 32;
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
+
+    /// <summary>"QUNETINT".</summary>
+    public static ReadOnlySpan<byte> Magic => "QUNETINT"u8;
+
+    public static void Save(IntegerModel model, string path) => AtomicReplace.Write(path, Serialize(model));
+
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    /// <exception cref="InvalidDataException">Not an integer model, another version, truncated, altered or inconsistent; the message names the file.</exception>
+    public static IntegerModel Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such integer model file.", path);
+        return Deserialize(File.ReadAllBytes(path), path);
+    }
+
+    public static byte[] Serialize(IntegerModel model)
+    {
+        var header = new MemoryStream();
+        using (var writer = new BinaryWriter(header, Encoding.UTF8, leaveOpen: true)) WriteHeader(writer, model);
+        using var file = new MemoryStream();
+        using (var writer = new BinaryWriter(file, Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(Magic);
+            writer.Write(FormatVersion);
+            writer.Write(checked((int)header.Length));
+            writer.Write(header.GetBuffer().AsSpan(0, (int)header.Length));
+            foreach (var layer in model.Layers) WritePayload(writer, layer);
+        }
+        file.Write(SHA256.HashData(file.GetBuffer().AsSpan(0, (int)file.Length)));
+        return file.ToArray();
+    }
+
+    /// <param name="name">The file name to put in error messages.</param>
+    public static IntegerModel Deserialize(ReadOnlySpan<byte> bytes, string name)
+    {
+        InvalidDataException Bad(string problem, Exception? inner = null) => new($"{name}: {problem}", inner);
+        if (bytes.Length < Magic.Length + 12 + ChecksumLength || !bytes[..Magic.Length].SequenceEqual(Magic))
+            throw Bad("not an integer QuantU-Net model (wrong magic or too short).");
+        int version = BitConverter.ToInt32(bytes[Magic.Length..]);
+        if (version != FormatVersion) throw Bad($"integer model format version {version}; this build reads version {FormatVersion}.");
+        var body = bytes[..^ChecksumLength];
+        if (!SHA256.HashData(body).AsSpan().SequenceEqual(bytes[^ChecksumLength..]))
+            throw Bad("checksum mismatch: the file is truncated or corrupted.");
+        try
+        {
+            using var reader = new BinaryReader(new MemoryStream(body.ToArray(), writable: false), Encoding.UTF8);
+            reader.BaseStream.Position = Magic.Length + 4;
+            int headerLength = reader.ReadInt32();
+            long payloadStart = reader.BaseStream.Position + headerLength;
+            var (header, metadata, layers) = ReadHeader(reader);
+            if (reader.BaseStream.Position != payloadStart) throw Bad("the header length does not match its content.");
+            var complete = layers.Select(layer => ReadPayload(reader, layer)).ToList();
+            if (reader.BaseStream.Position != body.Length) throw Bad($"{body.Length - reader.BaseStream.Position} unexpected bytes after the last layer.");
+            return new IntegerModel(header, complete, metadata);
+        }
+        catch (EndOfStreamException e) { throw Bad("ends before its last layer (inconsistent layer table).", e); }
+        catch (InvalidDataException e) when (!e.Message.StartsWith(name, StringComparison.Ordinal)) { throw Bad(e.Message, e); }
+        catch (Exception e) when (e is JsonException or ArgumentException or OverflowException) { throw Bad($"malformed content: {e.Message}", e); }
+    }
+
+    private static void WriteHeader(BinaryWriter writer, IntegerModel model)
+    {
+        var header = model.Header;
+        writer.Write(checked((ushort)header.InputChannels));
+        writer.Write((byte)header.Normalization);
+        writer.Write((byte)0);
+        writer.Write(header.NominalHeight);
+        writer.Write(header.NominalWidth);
+        var metadata = JsonSerializer.SerializeToUtf8Bytes(model.Metadata, Json);
+        writer.Write(metadata.Length);
+        writer.Write(metadata);
+        writer.Write(checked((ushort)model.Layers.Count));
+        foreach (var layer in model.Layers)
+        {
+            var name = Encoding.UTF8.GetBytes(layer.Name);
+            writer.Write(checked((byte)name.Length));
+            writer.Write(name);
+            writer.Write((byte)layer.Kind);
+            writer.Write((byte)layer.WeightBits);
+            writer.Write((byte)layer.ActivationBits);
+            writer.Write(checked((byte)layer.Outputs.Count));
+            writer.Write(layer.InputChannels);
+            writer.Write(layer.OutputChannels);
+            writer.Write(layer.InputScale);
+            foreach (var output in layer.Outputs)
+            {
+                writer.Write(checked((ushort)output.Target));
+                writer.Write((byte)(output.Pooled ? 1 : 0));
+                writer.Write((byte)0);
+                writer.Write(output.ChannelOffset);
+            }
+        }
+    }
+
+    /// <summary>A layer as the table describes it; the payload fills in the arrays.</summary>
+    private sealed record LayerEntry(string Name, IntegerLayerKind Kind, int WeightBits, int ActivationBits,
+        int InputChannels, int OutputChannels, double InputScale, (int Target, bool Pooled, int Offset)[] Outputs);
+
+    private static (IntegerModelHeader, IntegerModelMetadata, List<LayerEntry>) ReadHeader(BinaryReader reader)
+    {
+        int channels = reader.ReadUInt16();
+        var normalization = (PixelNormalization)reader.ReadByte();
+        if (!Enum.IsDefined(normalization)) throw new InvalidDataException($"unknown pixel normalisation {(int)normalization}.");
+        reader.ReadByte();
+        var header = new IntegerModelHeader(channels, normalization, reader.ReadInt32(), reader.ReadInt32());
+        var metadata = JsonSerializer.Deserialize<IntegerModelMetadata>(reader.ReadBytes(reader.ReadInt32()), Json)
+            ?? throw new InvalidDataException("empty metadata.");
+        int count = reader.ReadUInt16();
+        var layers = new List<LayerEntry>(count);
+        for (int i = 0; i < count; i++)
+        {
+            string name = Encoding.UTF8.GetString(reader.ReadBytes(reader.ReadByte()));
+            var kind = (IntegerLayerKind)reader.ReadByte();
+            int weightBits = reader.ReadByte(), activationBits = reader.ReadByte(), outputs = reader.ReadByte();
+            int inputs = reader.ReadInt32(), outputChannels = reader.ReadInt32();
+            if (!Enum.IsDefined(kind) || weightBits is < 2 or > 8 || inputs < 1 || outputChannels < 1)
+                throw new InvalidDataException($"layer {name}: malformed table entry (kind {(int)kind}, {weightBits}-bit weights, {inputs}x{outputChannels} channels).");
+            double inputScale = reader.ReadDouble();
+            var wiring = new (int, bool, int)[outputs];
+            for (int o = 0; o < outputs; o++)
+            {
+                int target = reader.ReadUInt16();
+                bool pooled = (reader.ReadByte() & 1) != 0;
+                reader.ReadByte();
+                wiring[o] = (target, pooled, reader.ReadInt32());
+            }
+            layers.Add(new LayerEntry(name, kind, weightBits, activationBits, inputs, outputChannels, inputScale, wiring));
+        }
+        return (header, metadata, layers);
+    }
+
+    private static void WritePayload(BinaryWriter writer, IntegerLayer layer)
+    {
+        var packed = new byte[BitPacking.PackedLength(layer.Weights.Length, layer.WeightBits)];
+        BitPacking.Pack(layer.Weights, layer.WeightBits, packed);
+        writer.Write(packed);
+        foreach (int bias in layer.Biases) writer.Write(bias);
+        foreach (double scale in layer.WeightScales) writer.Write(scale);
+        foreach (var multiplier in layer.Outputs.SelectMany(o => o.Multipliers))
+        {
+            writer.Write(multiplier.Mantissa);
+            writer.Write((byte)multiplier.Shift);
+        }
+    }
+
+    private static IntegerLayer ReadPayload(BinaryReader reader, LayerEntry entry)
+    {
+        int k = entry.Kind.KernelSize();
+        var weights = new sbyte[checked(entry.OutputChannels * entry.InputChannels * k * k)];
+        BitPacking.Unpack(reader.ReadBytes(BitPacking.PackedLength(weights.Length, entry.WeightBits)), entry.WeightBits, weights);
+        var biases = new int[entry.OutputChannels];
+        for (int c = 0; c < biases.Length; c++) biases[c] = reader.ReadInt32();
+        var scales = new double[entry.OutputChannels];
+        for (int c = 0; c < scales.Length; c++) scales[c] = reader.ReadDouble();
+        var outputs = entry.Outputs.Select(o =>
+        {
+            var multipliers = new FixedPointMultiplier[entry.OutputChannels];
+            for (int c = 0; c < multipliers.Length; c++) multipliers[c] = new FixedPointMultiplier(reader.ReadInt64(), reader.ReadByte());
+            return new LayerOutput(o.Target, o.Offset, o.Pooled, multipliers);
+        }).ToList();
+        return new IntegerLayer
+        {
+            Name = entry.Name, Kind = entry.Kind, InputChannels = entry.InputChannels, OutputChannels = entry.OutputChannels,
+            WeightBits = entry.WeightBits, ActivationBits = entry.ActivationBits, InputScale = entry.InputScale,
+            WeightScales = scales, Weights = weights, Biases = biases, Outputs = outputs,
+        };
+    }
+}

@@ -1,0 +1,10 @@
+namespace QuantUNet.Integer;
+
+/// <summary>How an <see cref="IntegerEngine"/> runs.</summary>
+public sealed record IntegerEngineOptions
+{
+    public SimdPath Simd { get; init; } = SimdPath.Auto;
+
+    /// <summary>Images scored at once by the batch methods; 0 for one per core.</summary>
+    public int Threads { get; init; }
+}

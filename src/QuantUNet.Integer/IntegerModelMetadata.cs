@@ -1,0 +1,20 @@
+namespace QuantUNet.Integer;
+
+/// <summary>How the model came to be: kept with the weights, never used by the datapath.</summary>
+public sealed record IntegerModelMetadata
+{
+    /// <summary>The training run's seed.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>When the trained model was saved.</summary>
+    public DateTime TrainedUtc { get; init; }
+
+    /// <summary>When it was exported to integers.</summary>
+    public DateTime ExportedUtc { get; init; }
+
+    /// <summary>Where it came from (a model file name, a test), for people reading the file.</summary>
+    public string Source { get; init; } = "";
+
+    /// <summary>Figures such as held-out Dice, by name.</summary>
+    public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
+}
