@@ -1,0 +1,31 @@
+using Microsoft.ML;
+
+namespace QuantUNet.MLNet;
+
+/// <summary>Adds the QuantU-Net trainer to <c>mlContext.Segmentation().Trainers</c>.</summary>
+public static class QuantUNetCatalog
+{
+    /// <summary>A QuantU-Net trainer with every setting in <paramref name="options"/>.</summary>
+    public static QuantUNetTrainer QuantUNet(this SegmentationCatalog.SegmentationTrainers catalog, QuantUNetTrainer.Options options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(options);
+        return new QuantUNetTrainer(catalog.Environment, options);
+    }
+
+    /// <summary>A QuantU-Net trainer with the common settings; the rest keep the defaults of <see cref="QuantUNetTrainer.Options"/>.</summary>
+    /// <param name="labelColumnName">The true masks: an MLImage column or a known-size float, byte or bool vector.</param>
+    /// <param name="imageColumnName">The images: an MLImage column of known size or a float vector [C, H, W] in [0, 1].</param>
+    /// <param name="epochs">Passes over the training data.</param>
+    /// <param name="baseWidth">Channels of the first U-Net level.</param>
+    /// <param name="quantize">False trains the float baseline.</param>
+    /// <param name="validationSet">Scored and logged after every epoch.</param>
+    public static QuantUNetTrainer QuantUNet(this SegmentationCatalog.SegmentationTrainers catalog,
+        string labelColumnName = "Label", string imageColumnName = "Image", int epochs = 10, int baseWidth = 16,
+        bool quantize = true, IDataView? validationSet = null) =>
+        catalog.QuantUNet(new QuantUNetTrainer.Options
+        {
+            LabelColumnName = labelColumnName, ImageColumnName = imageColumnName, Epochs = epochs, BaseWidth = baseWidth,
+            Quantize = quantize, ValidationSet = validationSet,
+        });
+}

@@ -1,0 +1,216 @@
+using System.Globalization;
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
+using QuantUNet.Torch.Model;
+using QuantUNet.Torch.Persistence;
+using QuantUNet.Torch.Quantization;
+using QuantUNet.Torch.Training;
+
+namespace QuantUNet.MLNet;
+
+/// <summary>
+/// Trains a QuantU-Net (a U-Net whose 23 layers learn their own bitwidths) on an image column and a mask column, and
+/// returns a <see cref="QuantUNetTransformer"/>. Create it with <c>mlContext.Segmentation().Trainers.QuantUNet(...)</c>.
+/// Every epoch is logged through <c>mlContext.Log</c>; <see cref="Options.Progress"/> reports each step.
+/// </summary>
+public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
+{
+    private const string ValidationSetHint = " The validation set reaches the trainer as given: transform it with the"
+        + " pipeline's steps before the trainer, e.g. preprocessing.Fit(train).Transform(validation).";
+
+    private readonly IHost _host;
+    private readonly Options _options;
+
+    internal QuantUNetTrainer(IHostEnvironment environment, Options options)
+    {
+        _host = environment.Register(nameof(QuantUNetTrainer));
+        _options = options;
+        options.Validate();
+    }
+
+    /// <summary>Every setting of the trainer: columns, architecture, training and scoring.</summary>
+    public sealed class Options
+    {
+        /// <summary>The input image: an MLImage column of known size (LoadImages then ResizeImages), or a known-size float
+        /// vector [C, H, W] or [H, W] from ExtractPixels (planar, <c>interleavePixelColors: false</c>), scaled to [0, 1]
+        /// (<c>scaleImage: 1f / 255</c>). Height and width must be multiples of 16.</summary>
+        public string ImageColumnName = "Image";
+
+        /// <summary>The true mask: an MLImage column, or a known-size vector of float, byte or bool with H x W values.
+        /// Foreground is above half the mask's full scale: 1 when its largest value is at most 1, else 255 (bool as is).</summary>
+        public string LabelColumnName = "Label";
+
+        /// <summary>Output: Vector&lt;Single&gt; [H, W] of foreground probabilities.</summary>
+        public string ScoreColumnName = "Score";
+
+        /// <summary>Output: Vector&lt;Boolean&gt; [H, W], true where the model's logit is above 0.</summary>
+        public string PredictedLabelColumnName = "PredictedLabel";
+
+        /// <summary>Optional output: the predicted mask as a grey MLImage (255 foreground), for saving PNGs; null adds none.</summary>
+        public string? PredictedMaskImageColumnName;
+
+        /// <summary>Scored after every epoch and logged (pooled Dice, IoU, pixel accuracy). It must hold the columns the
+        /// trainer reads, so transform it with the pipeline's steps before the trainer (as ML.NET's own trainers expect).</summary>
+        public IDataView? ValidationSet;
+
+        /// <summary>How an MLImage column is read: 1 channel (grey value) or 3 (R, G, B). A float vector brings its own channel count.</summary>
+        public int ImageChannels = 1;
+
+        /// <summary>Channels of the first U-Net level; each of the four levels below doubles it.</summary>
+        public int BaseWidth = 16;
+
+        /// <summary>False trains the float baseline: the same network with every quantizer off.</summary>
+        public bool Quantize = true;
+
+        /// <summary>How the model maps the [0, 1] intensities it receives before its first quantizer (part of the saved model).</summary>
+        public InputNormalization Normalization = InputNormalization.UnitRange;
+
+        /// <summary>Bit ranges and scaling of the quantizers (learned widths from 8 down to at least 2 by default).</summary>
+        public QuantizationSettings Quantization = new();
+
+        /// <summary>How the transformer scores; null picks <see cref="MLNet.ScoringMode.FakeQuantized"/> for a quantized model and <see cref="MLNet.ScoringMode.Float"/> for the float baseline.</summary>
+        public ScoringMode? ScoringMode;
+
+        /// <summary>Images scored at once by the transformer.</summary>
+        public int ScoringBatchSize = 16;
+
+        /// <summary>Quantization-aware training epochs (all epochs of the float baseline).</summary>
+        public int Epochs = 10;
+
+        /// <summary>
+        /// Epochs of float training before quantization-aware training starts from its weights, on top of
+        /// <see cref="Epochs"/>; 0 trains quantized from scratch. A float start is the recipe that works on small data
+        /// (QuantUNet.Cli's demo uses it): from scratch, the 8-bit quantizers can leave a small network predicting
+        /// background only for many epochs. Ignored for the float baseline.
+        /// </summary>
+        public int FloatWarmStartEpochs;
+
+        public int BatchSize = 8;
+
+        /// <summary>Adam learning rate of weights and biases.</summary>
+        public double LearningRate = 1e-3;
+
+        /// <summary>Adam learning rate of the bitwidth offsets and thresholds.</summary>
+        public double QuantizerLearningRate = 1e-2;
+
+        /// <summary>Weight of the bitwidth term: loss = BCE + Dice + Lambda x bitwidth loss (the paper's 0.25).</summary>
+        public double Lambda = 0.25;
+
+        public BitwidthLossKind BitwidthLoss = BitwidthLossKind.PlainMean;
+
+        /// <summary>Average the activation widths into the bitwidth term as well.</summary>
+        public bool PenalizeActivationBits = true;
+
+        /// <summary>Epochs trained before the bitwidth term switches on.</summary>
+        public int BitwidthWarmupEpochs;
+
+        /// <summary>Seeds weights, shuffling and augmentation; null derives it from the MLContext's seed.</summary>
+        public int? Seed;
+
+        /// <summary>TorchSharp intra-op threads; 0 keeps the library's default (all cores).</summary>
+        public int Threads;
+
+        /// <summary>Random horizontal and vertical flips of training batches.</summary>
+        public bool Augment = true;
+
+        /// <summary>When set, the model and the epoch records are written here after every epoch.</summary>
+        public string? CheckpointDirectory;
+
+        /// <summary>Called after every training step with the epoch, the step and the loss (float warm-start epochs come first, numbered on their own).</summary>
+        public Action<TrainingProgress>? Progress;
+
+        internal ScoringMode ResolvedScoringMode => ScoringMode ?? (Quantize ? MLNet.ScoringMode.FakeQuantized : MLNet.ScoringMode.Float);
+
+        internal ColumnNames Columns => new(ImageColumnName, ScoreColumnName, PredictedLabelColumnName, PredictedMaskImageColumnName);
+
+        internal TrainingOptions Training(int seed) => new()
+        {
+            Epochs = Epochs, BatchSize = BatchSize, LearningRate = LearningRate, QuantizerLearningRate = QuantizerLearningRate,
+            Lambda = Lambda, BitwidthLoss = BitwidthLoss, PenalizeActivationBits = PenalizeActivationBits,
+            BitwidthWarmupEpochs = BitwidthWarmupEpochs, Seed = seed, Threads = Threads, Augment = Augment,
+            CheckpointDirectory = CheckpointDirectory,
+        };
+
+        internal void Validate()
+        {
+            foreach (var (name, value) in new[] { (nameof(ImageColumnName), ImageColumnName), (nameof(LabelColumnName), LabelColumnName),
+                (nameof(ScoreColumnName), ScoreColumnName), (nameof(PredictedLabelColumnName), PredictedLabelColumnName) })
+            {
+                if (string.IsNullOrWhiteSpace(value))
+                    throw new ArgumentException($"Options.{name} must name a column.", name);
+            }
+            if (ImageChannels is not (1 or 3))
+                throw new ArgumentOutOfRangeException(nameof(ImageChannels), ImageChannels, "An MLImage column is read as 1 (grey) or 3 (RGB) channels.");
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ScoringBatchSize);
+            ArgumentOutOfRangeException.ThrowIfNegative(FloatWarmStartEpochs);
+            if (ResolvedScoringMode == MLNet.ScoringMode.FakeQuantized && !Quantize)
+                throw new ArgumentException("ScoringMode.FakeQuantized needs a quantized model; the float baseline (Quantize = false) scores as ScoringMode.Float.", nameof(ScoringMode));
+        }
+    }
+
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        ImageColumn.CheckShape(inputSchema, _options.ImageColumnName);
+        MaskColumn.CheckShape(inputSchema, _options.LabelColumnName, "label");
+        return ScoredSchema.Shape(inputSchema, _options.Columns);
+    }
+
+    /// <summary>Reads the images and masks (checking every column first), trains, and returns the transformer.</summary>
+    public QuantUNetTransformer Fit(IDataView input)
+    {
+        var options = _options;
+        var training = LabeledImages.Read(input, options, "training data", expected: null);
+        var validation = options.ValidationSet is { } validationSet
+            ? LabeledImages.Read(validationSet, options, "validation set", expected: training.Shape, ValidationSetHint)
+            : null;
+        var shape = training.Shape;
+        if (shape.Height % QuantUNetOptions.SizeMultiple != 0 || shape.Width % QuantUNetOptions.SizeMultiple != 0)
+            throw ColumnErrors.Mismatch(options.ImageColumnName, "image",
+                $"height and width that are multiples of {QuantUNetOptions.SizeMultiple} (four 2x2 poolings); resize with ResizeImages", $"{shape.Height}x{shape.Width} images");
+
+        int seed = options.Seed ?? _host.Rand.Next();
+        using var channel = _host.Start("Training");
+        channel.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
+            $"QuantU-Net: {(options.Quantize ? "quantization-aware" : "float")} training on {training.Samples.Count} images of {shape}"
+            + $"{(validation is null ? "" : $", validating on {validation.Samples.Count}")}, base width {options.BaseWidth}, "
+            + $"{(options.Quantize && options.FloatWarmStartEpochs > 0 ? $"{options.FloatWarmStartEpochs} float epochs then " : "")}{options.Epochs} epochs, seed {seed}."));
+
+        var architecture = new QuantUNetOptions
+        {
+            InputChannels = shape.Channels, BaseWidth = options.BaseWidth, Quantize = options.Quantize,
+            Normalization = options.Normalization, Quantization = options.Quantization,
+        };
+        using var model = SegmentationTrainer.CreateModel(architecture, seed);
+        if (options.Quantize && options.FloatWarmStartEpochs > 0)
+        {
+            using var floatModel = SegmentationTrainer.CreateModel(architecture with { Quantize = false }, seed);
+            SegmentationTrainer.Train(floatModel, training.Samples, validation?.Samples, options.Training(seed) with { Epochs = options.FloatWarmStartEpochs },
+                options.Progress, record => channel.Info(MessageSensitivity.None, Describe("float warm start, epoch", record, options.FloatWarmStartEpochs, quantized: false)));
+            SegmentationTrainer.CopyWeights(floatModel, model);
+        }
+        var result = SegmentationTrainer.Train(model, training.Samples, validation?.Samples, options.Training(seed),
+            options.Progress, record => channel.Info(MessageSensitivity.None, Describe("epoch", record, options.Epochs, options.Quantize)));
+
+        var description = new ModelDescription(options.Columns, shape.Channels, shape.Height, shape.Width,
+            options.ResolvedScoringMode, options.ScoringBatchSize, TorchScorerProvider.Summarize(model));
+        var blob = TorchScorerProvider.Serialize(model, new ModelMetadata { Seed = seed, Epochs = result.Epochs });
+        ScorerProviders.Register(TorchScorerProvider.Instance);
+        // The transformer scores from the serialized weights, exactly as it will after Model.Load in another process.
+        return new QuantUNetTransformer(new SegmentationModel(description, new Dictionary<string, byte[]> { [TorchScorerProvider.BlobKey] = blob }));
+    }
+
+    private static string Describe(string stage, EpochRecord record, int epochs, bool quantized)
+    {
+        var loss = record.Training;
+        var bits = record.Bitwidths;
+        string validation = record.Validation is { } v
+            ? FormattableString.Invariant($"; validation Dice {v.Dice:P2}, IoU {v.IoU:P2}, pixel accuracy {v.PixelAccuracy:P2}")
+            : "";
+        return FormattableString.Invariant(
+            $"{stage} {record.Epoch}/{epochs}: loss {loss.Total:F4} (BCE {loss.BinaryCrossEntropy:F4}, Dice {loss.Dice:F4}, bitwidth {loss.Bitwidth:F4}{(record.BitwidthTermOn ? "" : ", off")})")
+            + validation
+            // A float model's quantizers are off: their widths mean nothing.
+            + (quantized ? FormattableString.Invariant($"; bits weight {bits.AverageWeightBits:F2}, activation {bits.AverageActivationBits:F2}") : "")
+            + FormattableString.Invariant($"; {record.Seconds:F1} s");
+    }
+}

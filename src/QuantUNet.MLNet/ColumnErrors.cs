@@ -1,0 +1,27 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace QuantUNet.MLNet;
+
+/// <summary>Finds columns and words schema errors the way ML.NET does, always naming the column and what it holds.</summary>
+internal static class ColumnErrors
+{
+    public static DataViewSchema.Column Find(DataViewSchema schema, string name, string role) =>
+        schema.GetColumnOrNull(name) ?? throw NotFound(name, role, schema.Select(c => c.Name));
+
+    public static SchemaShape.Column Find(SchemaShape shape, string name, string role)
+    {
+        var column = shape.FirstOrDefault(c => c.Name == name);
+        return column.Name is not null ? column : throw NotFound(name, role, shape.Select(c => c.Name));
+    }
+
+    public static ArgumentOutOfRangeException Mismatch(string name, string role, string expected, object actual) =>
+        new(paramName: null, $"Schema mismatch for {role} column '{name}': expected {expected}, got {actual}.");
+
+    /// <summary>A value error found while reading a row, naming the column and the row.</summary>
+    public static InvalidOperationException InRow(string name, string role, long row, string problem) =>
+        new($"{role} column '{name}', row {row}: {problem}");
+
+    private static ArgumentOutOfRangeException NotFound(string name, string role, IEnumerable<string> available) =>
+        new(paramName: null, $"Could not find {role} column '{name}'. The data has: {string.Join(", ", available.Distinct())}.");
+}

@@ -1,0 +1,77 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+
+namespace QuantUNet.MLNet;
+
+/// <summary>
+/// A trained QuantU-Net in an ML.NET pipeline. <see cref="Transform"/> adds <c>Score</c> (Vector&lt;Single&gt; [H, W],
+/// foreground probabilities), <c>PredictedLabel</c> (Vector&lt;Boolean&gt; [H, W]) and, when the trainer was asked for
+/// one, the predicted mask as an image column for saving PNGs. Scoring is lazy and batched, a PredictionEngine scores
+/// one image at a time, and <c>mlContext.Model.Save</c> stores the weights and learned bitwidths inside the model zip.
+/// </summary>
+public sealed class QuantUNetTransformer : ITransformer, IDisposable
+{
+    private readonly object _gate = new();
+    private ISegmentationScorer? _scorer;
+
+    internal QuantUNetTransformer(SegmentationModel model) => Model = model;
+
+    internal SegmentationModel Model { get; }
+
+    internal ModelDescription Description => Model.Description;
+
+    /// <summary>Whether a scoring engine is loaded now.</summary>
+    internal bool HasScorer => _scorer is not null;
+
+    public string ImageColumnName => Description.Columns.Image;
+
+    public string ScoreColumnName => Description.Columns.Score;
+
+    public string PredictedLabelColumnName => Description.Columns.PredictedLabel;
+
+    /// <summary>The column holding the predicted mask as an image, or null when the transformer adds none.</summary>
+    public string? PredictedMaskImageColumnName => Description.Columns.PredictedMaskImage;
+
+    /// <summary>Channels of the images the model reads: planes of a float vector, or how an MLImage is read (1 grey, 3 RGB).</summary>
+    public int ImageChannels => Description.Channels;
+
+    public int ImageHeight => Description.Height;
+
+    public int ImageWidth => Description.Width;
+
+    public ScoringMode ScoringMode => Description.ScoringMode;
+
+    /// <summary>The learned per-layer bitwidths, their averages and the packed model size.</summary>
+    public QuantUNetModelSummary Summary => Description.Summary;
+
+    bool ITransformer.IsRowToRowMapper => true;
+
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => new ScoredSchema(Description, inputSchema).Output;
+
+    public IDataView Transform(IDataView input) => new ScoredDataView(this, input);
+
+    IRowToRowMapper ITransformer.GetRowToRowMapper(DataViewSchema inputSchema) => new ScoredRowMapper(this, inputSchema);
+
+    void ICanSaveModel.Save(ModelSaveContext ctx) => TransformerPersistence.Save(ctx, Model);
+
+    /// <summary>
+    /// Releases the scoring engine and its native memory. The transformer stays usable: scoring again reloads the engine
+    /// from the stored weights (ML.NET disposes a transformer with the PredictionEngine made from it).
+    /// </summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _scorer?.Dispose();
+            _scorer = null;
+        }
+    }
+
+    /// <summary>The scoring engine, loaded on first use: loading a model, reading its bitwidths or saving it needs none.</summary>
+    internal ISegmentationScorer Scorer()
+    {
+        lock (_gate)
+            return _scorer ??= ScorerProviders.For(ScoringMode).Create(Model, ScoringMode);
+    }
+}

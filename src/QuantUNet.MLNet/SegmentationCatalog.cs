@@ -1,0 +1,62 @@
+using System.Runtime.CompilerServices;
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
+
+namespace QuantUNet.MLNet;
+
+/// <summary>Adds <see cref="Segmentation"/> to <see cref="MLContext"/>, as ML.NET's own catalogs hang off it.</summary>
+public static class SegmentationMLContextExtensions
+{
+    private static readonly ConditionalWeakTable<MLContext, SegmentationCatalog> Catalogs = new();
+
+    /// <summary>
+    /// Binary image segmentation: trainers (<c>Trainers.QuantUNet</c>, from QuantUNet.MLNet.Training) and
+    /// <see cref="SegmentationCatalog.Evaluate"/>. The first call also makes this MLContext able to load saved
+    /// QuantU-Net models, so in a fresh process call it once before <c>mlContext.Model.Load</c>.
+    /// </summary>
+    public static SegmentationCatalog Segmentation(this MLContext mlContext)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        return Catalogs.GetValue(mlContext, ml => new SegmentationCatalog(ml));
+    }
+}
+
+/// <summary>Segmentation trainers and evaluation for an <see cref="MLContext"/>.</summary>
+public sealed class SegmentationCatalog
+{
+    internal SegmentationCatalog(MLContext mlContext)
+    {
+        Environment = mlContext;
+        Trainers = new SegmentationTrainers(this);
+        TransformerPersistence.Register(mlContext);
+    }
+
+    internal IHostEnvironment Environment { get; }
+
+    /// <summary>The segmentation trainers; <c>QuantUNet(...)</c> comes from the QuantUNet.MLNet.Training assembly.</summary>
+    public SegmentationTrainers Trainers { get; }
+
+    /// <summary>
+    /// Scores predicted masks against true ones with the metrics of <see cref="SegmentationMetrics"/>.
+    /// </summary>
+    /// <param name="data">Scored data, typically the output of a QuantU-Net transformer.</param>
+    /// <param name="labelColumnName">The true masks: an MLImage column or a vector of float, byte or bool (see the
+    /// binarisation rule in the README).</param>
+    /// <param name="predictedLabelColumnName">The predicted masks: a [H, W] vector (PredictedLabel) or an MLImage column of known size.</param>
+    /// <param name="groupColumnName">Optional patient or volume id (text or number): adds <see cref="SegmentationMetrics.MeanGroupDice"/>.</param>
+    /// <param name="nameColumnName">Optional image name (text or number) kept with each per-image result.</param>
+    public SegmentationMetrics Evaluate(IDataView data, string labelColumnName = "Label", string predictedLabelColumnName = "PredictedLabel",
+        string? groupColumnName = null, string? nameColumnName = null)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return MaskEvaluation.Evaluate(data, labelColumnName, predictedLabelColumnName, groupColumnName, nameColumnName);
+    }
+
+    /// <summary>Segmentation trainers; extension methods add them, one assembly per engine.</summary>
+    public sealed class SegmentationTrainers
+    {
+        internal SegmentationTrainers(SegmentationCatalog owner) => Environment = owner.Environment;
+
+        internal IHostEnvironment Environment { get; }
+    }
+}

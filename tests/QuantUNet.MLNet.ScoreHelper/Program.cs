@@ -1,0 +1,32 @@
+// Usage: QuantUNet.MLNet.ScoreHelper MODEL.zip INPUT.tsv SCORES.bin
+// INPUT.tsv has a header row naming text columns (the model's input columns, e.g. ImagePath and MaskPath).
+// Writes every row's Score values as little-endian float32, one row after another, and prints the scoring mode.
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using QuantUNet.MLNet;
+
+if (args.Length != 3)
+{
+    Console.Error.WriteLine("usage: QuantUNet.MLNet.ScoreHelper MODEL.zip INPUT.tsv SCORES.bin");
+    return 2;
+}
+var (modelPath, inputPath, scoresPath) = (args[0], args[1], args[2]);
+
+var mlContext = new MLContext();
+mlContext.Segmentation(); // the one step a fresh MLContext needs before loading a QuantU-Net
+var model = mlContext.Model.Load(modelPath, out _);
+
+var header = File.ReadLines(inputPath).First().Split('\t');
+var loader = mlContext.Data.CreateTextLoader(
+    [.. header.Select((name, index) => new TextLoader.Column(name, DataKind.String, index))], separatorChar: '\t', hasHeader: true);
+var scored = model.Transform(loader.Load(inputPath));
+
+using var output = new BinaryWriter(File.Create(scoresPath));
+var segmentation = ((TransformerChain<ITransformer>)model).OfType<QuantUNetTransformer>().Single();
+foreach (var row in scored.GetColumn<float[]>(segmentation.ScoreColumnName))
+{
+    foreach (float value in row)
+        output.Write(value);
+}
+Console.WriteLine($"scoring mode {segmentation.ScoringMode}, average weight bits {segmentation.Summary.AverageWeightBits:F2}");
+return 0;
