@@ -131,4 +131,15 @@ public sealed class QuantizerTests
         Assert.AreEqual(3.0, quantizer.LearnedThreshold.Value.item<float>(), 1e-6, "calibration is over");
         Assert.IsTrue(quantizer.LearnedThreshold.Calibrated);
     }
+
+    [TestMethod]
+    public void CalibrationStateSurvivesMovingTheModuleToAnotherType()
+    {
+        using var threshold = new LearnedThreshold("t", [], calibrationBatches: 1, percentile: 1);
+        threshold.train();
+        threshold.For(tensor(new[] { 0f, 3f })).Dispose();
+        TorchSharp.ModuleExtensionMethods.to(threshold, ScalarType.Float64);
+        Assert.IsTrue(threshold.Calibrated);
+        Assert.AreEqual(3.0, threshold.Value.item<double>());
+    }
 }

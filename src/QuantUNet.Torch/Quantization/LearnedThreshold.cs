@@ -25,7 +25,7 @@ public sealed class LearnedThreshold : nn.Module
         Percentile = percentile;
         threshold = nn.Parameter(ones(shape));
         observedBatches = zeros(1, ScalarType.Int64);
-        register_buffer("observed_batches", observedBatches);
+        register_buffer(nameof(observedBatches), observedBatches); // named as the field, so that Module.to() re-points the field at the moved buffer
         RegisterComponents();
     }
 
