@@ -68,7 +68,13 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
         /// <summary>Bit ranges and scaling of the quantizers (learned widths from 8 down to at least 2 by default).</summary>
         public QuantizationSettings Quantization = new();
 
-        /// <summary>How the transformer scores; null picks <see cref="MLNet.ScoringMode.FakeQuantized"/> for a quantized model and <see cref="MLNet.ScoringMode.Float"/> for the float baseline.</summary>
+        /// <summary>
+        /// How the transformer scores; null picks <see cref="MLNet.ScoringMode.FakeQuantized"/> for a quantized model
+        /// (the graph training ran, bit for bit) and <see cref="MLNet.ScoringMode.Float"/> for the float baseline. A
+        /// quantized model also carries its exported integer model, so <see cref="MLNet.ScoringMode.Integer"/> can be
+        /// chosen here or, after loading, with <see cref="QuantUNetTransformer.WithScoringMode"/>: that is the mode for
+        /// apps without TorchSharp.
+        /// </summary>
         public ScoringMode? ScoringMode;
 
         /// <summary>Images scored at once by the transformer.</summary>
@@ -145,6 +151,8 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
             ArgumentOutOfRangeException.ThrowIfNegative(FloatWarmStartEpochs);
             if (ResolvedScoringMode == MLNet.ScoringMode.FakeQuantized && !Quantize)
                 throw new ArgumentException("ScoringMode.FakeQuantized needs a quantized model; the float baseline (Quantize = false) scores as ScoringMode.Float.", nameof(ScoringMode));
+            if (ResolvedScoringMode == MLNet.ScoringMode.Integer && !Quantize)
+                throw new ArgumentException("ScoringMode.Integer needs a quantized model; the float baseline (Quantize = false) has no integer form and scores as ScoringMode.Float.", nameof(ScoringMode));
         }
     }
 
@@ -193,10 +201,15 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
 
         var description = new ModelDescription(options.Columns, shape.Channels, shape.Height, shape.Width,
             options.ResolvedScoringMode, options.ScoringBatchSize, TorchScorerProvider.Summarize(model));
-        var blob = TorchScorerProvider.Serialize(model, new ModelMetadata { Seed = seed, Epochs = result.Epochs });
+        var metadata = new ModelMetadata { Seed = seed, Epochs = result.Epochs };
+        var blobs = new Dictionary<string, byte[]> { [TorchScorerProvider.BlobKey] = TorchScorerProvider.Serialize(model, metadata) };
+        if (options.Quantize && TorchScorerProvider.ExportInteger(model, metadata, shape, channel) is { } integerModel)
+            blobs[IntegerScorerProvider.BlobKey] = integerModel;
+        else if (options.ResolvedScoringMode == MLNet.ScoringMode.Integer)
+            throw new InvalidOperationException("ScoringMode.Integer was asked for, but the trained model could not be exported to integers (see the log).");
         ScorerProviders.Register(TorchScorerProvider.Instance);
         // The transformer scores from the serialized weights, exactly as it will after Model.Load in another process.
-        return new QuantUNetTransformer(new SegmentationModel(description, new Dictionary<string, byte[]> { [TorchScorerProvider.BlobKey] = blob }));
+        return new QuantUNetTransformer(new SegmentationModel(description, blobs));
     }
 
     private static string Describe(string stage, EpochRecord record, int epochs, bool quantized)

@@ -1,3 +1,7 @@
+using Microsoft.ML.Runtime;
+using QuantUNet.Data;
+using QuantUNet.Integer.Format;
+using QuantUNet.Torch.Export;
 using QuantUNet.Torch.Model;
 using QuantUNet.Torch.Persistence;
 using QuantUNet.Torch.Training;
@@ -38,6 +42,25 @@ internal sealed class TorchScorerProvider : ISegmentationScorerProvider
             ? new QuantUNetLayer(l.Name, l.WeightBits, l.ActivationBits, l.WeightCount, l.BiasCount)
             : new QuantUNetLayer(l.Name, 32, 32, l.WeightCount, l.BiasCount));
         return new QuantUNetModelSummary(model.Quantize, model.Options.BaseWidth, [.. layers]);
+    }
+
+    /// <summary>
+    /// The quantized model exported for <see cref="ScoringMode.Integer"/>, as <c>.qint</c> bytes; null, with a warning
+    /// on <paramref name="channel"/>, when the export refuses it (an accumulator that could overflow): the model still
+    /// scores in the TorchSharp modes, so hours of training are not thrown away for a mode that may never be used.
+    /// </summary>
+    public static byte[]? ExportInteger(QuantUNetModel model, ModelMetadata metadata, ImageShape shape, IChannel channel)
+    {
+        try
+        {
+            var integerModel = IntegerExporter.Export(model, metadata, source: "QuantUNet.MLNet trainer", new ImageSize(shape.Height, shape.Width));
+            return IntegerModelFile.Serialize(integerModel);
+        }
+        catch (InvalidDataException e)
+        {
+            channel.Warning(MessageSensitivity.None, $"QuantU-Net: no integer model, so ScoringMode.Integer is not available: {e.Message}");
+            return null;
+        }
     }
 
     /// <summary>The model as <see cref="ModelFile"/> bytes (ModelFile reads and writes files, hence the temporary one).</summary>

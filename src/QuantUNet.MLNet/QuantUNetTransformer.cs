@@ -42,6 +42,24 @@ public sealed class QuantUNetTransformer : ITransformer, IDisposable
 
     public ScoringMode ScoringMode => Description.ScoringMode;
 
+    /// <summary>
+    /// This model scoring in <paramref name="mode"/>: a new transformer over the same weights (saved with that mode),
+    /// this one unchanged. Use it after <c>mlContext.Model.Load</c> to score a quantized model with
+    /// <see cref="ScoringMode.Integer"/> in an app that references no TorchSharp.
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><paramref name="mode"/> is <see cref="ScoringMode.Integer"/> or
+    /// <see cref="ScoringMode.FakeQuantized"/> and the model is the float baseline, or it has no integer model.</exception>
+    public QuantUNetTransformer WithScoringMode(ScoringMode mode)
+    {
+        if (!Enum.IsDefined(mode))
+            throw new ArgumentOutOfRangeException(nameof(mode), mode, "Not a scoring mode.");
+        if (mode == ScoringMode.Integer)
+            IntegerScorerProvider.CheckCanScore(Model);
+        if (mode == ScoringMode.FakeQuantized && !Summary.Quantized)
+            throw new InvalidOperationException("ScoringMode.FakeQuantized needs a quantized model; this one is the float baseline.");
+        return new QuantUNetTransformer(Model with { Description = Description with { ScoringMode = mode } });
+    }
+
     /// <summary>The learned per-layer bitwidths, their averages and the packed model size.</summary>
     public QuantUNetModelSummary Summary => Description.Summary;
 

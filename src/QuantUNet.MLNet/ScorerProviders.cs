@@ -17,7 +17,9 @@ internal static class ScorerProviders
         new([ScoringMode.FakeQuantized, ScoringMode.Float], "QuantUNet.MLNet.Training", "QuantUNet.MLNet.TorchScorerProvider"),
     ];
 
-    private static readonly ConcurrentDictionary<ScoringMode, ISegmentationScorerProvider> Registered = new();
+    // The integer engine is part of this assembly, so it needs no lookup.
+    private static readonly ConcurrentDictionary<ScoringMode, ISegmentationScorerProvider> Registered =
+        new([new(ScoringMode.Integer, IntegerScorerProvider.Instance)]);
 
     public static void Register(ISegmentationScorerProvider provider)
     {
@@ -41,7 +43,7 @@ internal static class ScorerProviders
         {
             throw new InvalidOperationException(
                 $"Scoring mode {mode} needs the {known.AssemblyName} assembly (TorchSharp), which this app does not reference. "
-                + $"Reference {known.AssemblyName}, or score with a mode this app has an engine for.", e);
+                + $"Reference {known.AssemblyName}, or score a quantized model without TorchSharp: transformer.WithScoringMode(ScoringMode.Integer).", e);
         }
         var type = assembly.GetType(known.TypeName, throwOnError: true)!;
         Register((ISegmentationScorerProvider)Activator.CreateInstance(type)!);

@@ -1,13 +1,14 @@
-// Usage: QuantUNet.MLNet.ScoreHelper MODEL.zip INPUT.tsv SCORES.bin
+// Usage: QuantUNet.MLNet.ScoreHelper MODEL.zip INPUT.tsv SCORES.bin [SCORING_MODE]
 // INPUT.tsv has a header row naming text columns (the model's input columns, e.g. ImagePath and MaskPath).
-// Writes every row's Score values as little-endian float32, one row after another, and prints the scoring mode.
+// Writes every row's Score values as little-endian float32, one row after another, and prints the scoring mode:
+// the saved one, or SCORING_MODE (e.g. Integer) when given.
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using QuantUNet.MLNet;
 
-if (args.Length != 3)
+if (args.Length is not (3 or 4))
 {
-    Console.Error.WriteLine("usage: QuantUNet.MLNet.ScoreHelper MODEL.zip INPUT.tsv SCORES.bin");
+    Console.Error.WriteLine("usage: QuantUNet.MLNet.ScoreHelper MODEL.zip INPUT.tsv SCORES.bin [SCORING_MODE]");
     return 2;
 }
 var (modelPath, inputPath, scoresPath) = (args[0], args[1], args[2]);
@@ -15,6 +16,11 @@ var (modelPath, inputPath, scoresPath) = (args[0], args[1], args[2]);
 var mlContext = new MLContext();
 mlContext.Segmentation(); // the one step a fresh MLContext needs before loading a QuantU-Net
 var model = mlContext.Model.Load(modelPath, out _);
+if (args.Length == 4)
+{
+    var mode = Enum.Parse<ScoringMode>(args[3]);
+    model = new TransformerChain<ITransformer>([.. ((TransformerChain<ITransformer>)model).Select(t => t is QuantUNetTransformer q ? q.WithScoringMode(mode) : t)]);
+}
 
 var header = File.ReadLines(inputPath).First().Split('\t');
 var loader = mlContext.Data.CreateTextLoader(

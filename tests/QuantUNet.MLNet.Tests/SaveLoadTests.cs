@@ -11,6 +11,8 @@ public sealed class SaveLoadTests
 {
     private static TempFolder _folder = null!;
     private static float[] _expected = [];
+    private static float[] _expectedInteger = [];
+    private static bool[] _integerMaskOfFirstRow = [];
     private static string _modelPath = "";
     private static List<TestData.PathRow> _rows = [];
 
@@ -24,6 +26,10 @@ public sealed class SaveLoadTests
         _rows = [.. rows.Skip(8)];
         using var model = (TransformerChain<QuantUNetTransformer>)TestData.FilePipeline(mlContext, TestData.TinyOptions()).Fit(train);
         _expected = [.. model.Transform(mlContext.Data.LoadFromEnumerable(_rows)).GetColumn<float[]>("Score").SelectMany(s => s)];
+        using var integer = new TransformerChain<ITransformer>([.. model.Take(model.Count() - 1), model.LastTransformer.WithScoringMode(ScoringMode.Integer)]);
+        var scoredInteger = integer.Transform(mlContext.Data.LoadFromEnumerable(_rows));
+        _expectedInteger = [.. scoredInteger.GetColumn<float[]>("Score").SelectMany(s => s)];
+        _integerMaskOfFirstRow = scoredInteger.GetColumn<bool[]>("PredictedLabel").First();
         _modelPath = _folder.File("model.zip");
         mlContext.Model.Save(model, train.Schema, _modelPath);
     }
@@ -32,17 +38,34 @@ public sealed class SaveLoadTests
     public static void CleanUp() => _folder.Dispose();
 
     [TestMethod]
-    public void ModelLoadedInAnotherProcessScoresBitForBit()
+    [DataRow(null, "FakeQuantized", DisplayName = "ModelLoadedInAnotherProcessScoresBitForBit (saved mode)")]
+    [DataRow("Integer", "Integer", DisplayName = "ModelLoadedInAnotherProcessScoresBitForBit (integer mode)")]
+    public void ModelLoadedInAnotherProcessScoresBitForBit(string? requestedMode, string scoredMode)
     {
-        string input = _folder.File("input.tsv");
+        string input = _folder.File($"input-{scoredMode}.tsv");
         File.WriteAllLines(input, ["ImagePath\tMaskPath", .. _rows.Select(r => $"{r.ImagePath}\t{r.MaskPath}")]);
-        string output = _folder.File("scores.bin");
+        string output = _folder.File($"scores-{scoredMode}.bin");
 
-        var (exitCode, stdout, stderr) = RunHelper(_modelPath, input, output);
+        var (exitCode, stdout, stderr) = RunDotnet(ScoreHelper, [_modelPath, input, output, .. requestedMode is null ? Array.Empty<string>() : [requestedMode]]);
 
         Assert.AreEqual(0, exitCode, stderr);
-        StringAssert.Contains(stdout, "scoring mode FakeQuantized");
-        CollectionAssert.AreEqual(Bits(_expected), Bits(ReadFloats(output)));
+        StringAssert.Contains(stdout, $"scoring mode {scoredMode}");
+        var expected = requestedMode is null ? _expected : _expectedInteger;
+        CollectionAssert.AreEqual(Bits(expected), Bits(ReadFloats(output)));
+    }
+
+    [TestMethod]
+    public void ScoringOnlyExampleWritesMasksOfTheSavedModel()
+    {
+        string masks = _folder.File("example-masks");
+
+        var (exitCode, stdout, stderr) = RunDotnet(IntegerScoringExample.Dll, _modelPath, _rows[0].ImagePath, masks);
+
+        Assert.AreEqual(0, exitCode, stderr);
+        StringAssert.Contains(stdout, "scoring mode Integer");
+        string mask = Path.Combine(masks, Path.GetFileNameWithoutExtension(_rows[0].ImagePath) + "-mask.png");
+        CollectionAssert.AreEqual(_integerMaskOfFirstRow, QuantUNet.Data.ImageFile.ReadMask(mask).Pixels.Select(p => p != 0).ToArray(),
+            "the PNG holds the integer mode's mask");
     }
 
     [TestMethod]
@@ -90,10 +113,13 @@ public sealed class SaveLoadTests
         StringAssert.Contains(AllMessages(error), "checksum mismatch");
     }
 
-    private static (int ExitCode, string Output, string Error) RunHelper(params string[] arguments)
+    private static string ScoreHelper => Path.Combine(AppContext.BaseDirectory, "QuantUNet.MLNet.ScoreHelper.dll");
+
+    /// <summary>Runs an app in a process of its own, as a user would.</summary>
+    private static (int ExitCode, string Output, string Error) RunDotnet(string dll, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "QuantUNet.MLNet.ScoreHelper.dll"));
+        start.ArgumentList.Add(dll);
         foreach (var argument in arguments)
             start.ArgumentList.Add(argument);
         using var process = Process.Start(start)!;
@@ -102,7 +128,7 @@ public sealed class SaveLoadTests
         if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
         {
             process.Kill(entireProcessTree: true);
-            Assert.Fail("the score helper did not finish in 2 minutes");
+            Assert.Fail($"{Path.GetFileName(dll)} did not finish in 2 minutes");
         }
         return (process.ExitCode, output.Result, error.Result);
     }
