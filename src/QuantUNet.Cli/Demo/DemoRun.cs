@@ -17,7 +17,7 @@ namespace QuantUNet.Cli.Demo;
 internal static class DemoRun
 {
     private const double WarmStartFraction = 0.4;
-    private const int TimedSteps = 7;
+    private const int TimedSteps = 15;
 
     public static DemoReport Run(DemoSettings settings, int seed, int threads, string outDirectory, Action<string> log)
     {
@@ -84,9 +84,8 @@ internal static class DemoRun
         int warmup = new ActivationThresholdSettings().CalibrationBatches + 2;
         using var floatModel = SegmentationTrainer.CreateModel(Architecture(settings, quantize: false), seed);
         using var quantModel = SegmentationTrainer.CreateModel(Architecture(settings, quantize: true), seed);
-        double floatStep = StepTiming.MedianStepSeconds(floatModel, images, masks, options, warmup, TimedSteps);
-        double quantStep = StepTiming.MedianStepSeconds(quantModel, images, masks, options, warmup, TimedSteps);
-        return new DemoReport.StepTimes(floatStep, quantStep, TimedSteps);
+        var medians = StepTiming.MedianStepSeconds([floatModel, quantModel], images, masks, options, warmup, TimedSteps);
+        return new DemoReport.StepTimes(medians[0], medians[1], TimedSteps);
     }
 
     private static string Describe(string name, EpochRecord record)

@@ -8,22 +8,32 @@ namespace QuantUNet.Torch.Training;
 public static class StepTiming
 {
     /// <summary>
-    /// The median wall time of <paramref name="steps"/> optimiser steps on one fixed batch, after
-    /// <paramref name="warmup"/> untimed steps (which also finish activation calibration).
+    /// The median wall time of an optimiser step of each model on one fixed batch. Steps of the models
+    /// alternate, so that a slow spell of a shared machine lands on both alike; <paramref name="warmup"/>
+    /// untimed rounds come first (they also finish activation calibration).
     /// </summary>
-    public static double MedianStepSeconds(QuantUNetModel model, Tensor images, Tensor masks, TrainingOptions options, int warmup, int steps)
+    public static double[] MedianStepSeconds(IReadOnlyList<QuantUNetModel> models, Tensor images, Tensor masks, TrainingOptions options, int warmup, int steps)
     {
-        using var optimizer = SegmentationTrainer.CreateOptimizer(model, options);
-        model.train();
-        var times = new List<double>();
-        for (int i = 0; i < warmup + steps; i++)
+        var optimizers = models.Select(m => SegmentationTrainer.CreateOptimizer(m, options)).ToList();
+        var times = models.Select(_ => new List<double>()).ToList();
+        try
         {
-            using var scope = NewDisposeScope();
-            var clock = Stopwatch.StartNew();
-            SegmentationTrainer.Step(model, optimizer, images, masks, options, bitwidthOn: model.Quantize);
-            if (i >= warmup) times.Add(clock.Elapsed.TotalSeconds);
+            for (int round = 0; round < warmup + steps; round++)
+            {
+                for (int i = 0; i < models.Count; i++)
+                {
+                    using var scope = NewDisposeScope();
+                    models[i].train();
+                    var clock = Stopwatch.StartNew();
+                    SegmentationTrainer.Step(models[i], optimizers[i], images, masks, options, bitwidthOn: models[i].Quantize);
+                    if (round >= warmup) times[i].Add(clock.Elapsed.TotalSeconds);
+                }
+            }
         }
-        times.Sort();
-        return times[times.Count / 2];
+        finally
+        {
+            foreach (var optimizer in optimizers) optimizer.Dispose();
+        }
+        return times.Select(t => t.Order().ElementAt(t.Count / 2)).ToArray();
     }
 }
