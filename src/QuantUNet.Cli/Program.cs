@@ -4,6 +4,8 @@ using QuantUNet.Cli.Commands;
 var root = new RootCommand("quantunet: train, evaluate and deploy QuantU-Net segmentation models (U-Nets with trained per-layer bitwidths).")
 {
     DemoCommand.Create(),
+    TrainCommand.Create(),
+    EvaluateCommand.Create(),
     InfoCommand.Create(),
     ExportCommand.Create(),
     BenchCommand.Create(),

@@ -25,8 +25,7 @@ internal static class BenchRun
     public static BenchReport Run(string? modelPath, int images, int size, int threads, string outDirectory, Action<string> log)
     {
         if (images < 1) throw new ArgumentException($"--images {images}: need at least one image.");
-        if (size < QuantUNetOptions.SizeMultiple || size % QuantUNetOptions.SizeMultiple != 0)
-            throw new ArgumentException($"--size {size}: the side must be a positive multiple of {QuantUNetOptions.SizeMultiple}.");
+        DatasetOptions.CheckSize(size);
         threads = threads > 0 ? threads : Environment.ProcessorCount;
         set_num_threads(threads);
 

@@ -24,7 +24,11 @@ internal sealed record DemoReport
     public string Machine { get; init; } = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}";
     public DateTime DateUtc { get; init; } = DateTime.UtcNow;
 
-    public sealed record LayerResult(string Name, string Kind, int WeightBits, int ActivationBits, long ParameterCount);
+    public sealed record LayerResult(string Name, string Kind, int WeightBits, int ActivationBits, long ParameterCount)
+    {
+        public static List<LayerResult> From(BitwidthSummary bits) =>
+            [.. bits.Layers.Select(l => new LayerResult(l.Name, l.Kind.ToString(), l.WeightBits, l.ActivationBits, l.WeightCount + l.BiasCount))];
+    }
 
     public sealed record EpochResult(int Epoch, bool BitwidthTermOn, double Loss, double BitwidthLoss, double? ValidationDice, double AverageWeightBits, double AverageActivationBits, double Seconds);
 
@@ -37,7 +41,7 @@ internal sealed record DemoReport
             scores.Dice, scores.MeanDice, scores.IoU, scores.PixelAccuracy, scores.Precision, scores.Recall,
             bits.ParameterCount, bits.AverageWeightBits, bits.SizeWeightedWeightBits, bits.AverageActivationBits,
             bits.SizeRatio, (bits.QuantizedSizeBits + 7) / 8, bits.ParameterCount * 4,
-            bits.Layers.Select(l => new LayerResult(l.Name, l.Kind.ToString(), l.WeightBits, l.ActivationBits, l.WeightCount + l.BiasCount)).ToList(),
+            LayerResult.From(bits),
             epochs.Select(e => new EpochResult(e.Epoch, e.BitwidthTermOn, e.Training.Total, e.Training.Bitwidth, e.Validation?.Dice,
                 e.Bitwidths.AverageWeightBits, e.Bitwidths.AverageActivationBits, e.Seconds)).ToList());
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using QuantUNet.Cli.Training;
 using QuantUNet.Data;
 using QuantUNet.Torch.Model;
 using QuantUNet.Torch.Quantization;
@@ -11,12 +12,11 @@ namespace QuantUNet.Cli.Demo;
 /// <summary>
 /// The demo: the float baseline and QuantU-Net trained on the embedded synthetic MRI set and compared
 /// on held-out synthetic patients. Both models see the same number of epochs: QuantU-Net starts from
-/// the float model's weights after <see cref="WarmStartFraction"/> of them and trains the rest with
+/// the float model's weights after <see cref="WarmStartRecipe.WarmStartFraction"/> of them and trains the rest with
 /// quantization and the bitwidth term on.
 /// </summary>
 internal static class DemoRun
 {
-    private const double WarmStartFraction = 0.4;
     private const int TimedSteps = 15;
 
     public static DemoReport Run(DemoSettings settings, int seed, int threads, string outDirectory, Action<string> log)
@@ -32,21 +32,10 @@ internal static class DemoRun
         log($"data: {training.Count} training and {heldOut.Count} held-out synthetic slices of {settings.ImageSize}x{settings.ImageSize}, split by patient");
 
         var options = new TrainingOptions { Epochs = settings.Epochs, BatchSize = settings.BatchSize, Seed = seed, Threads = threads };
-        int warmStartEpoch = Math.Max(1, (int)Math.Round(settings.Epochs * WarmStartFraction));
-        var floatModel = SegmentationTrainer.CreateModel(Architecture(settings, quantize: false), seed);
-        var quantModel = SegmentationTrainer.CreateModel(Architecture(settings, quantize: true), seed);
-
-        log($"float U-Net: {settings.Epochs} epochs");
-        var floatRun = SegmentationTrainer.Train(floatModel, training, heldOut, options, epochEnded: record =>
-        {
-            log(Describe("float", record));
-            if (record.Epoch == warmStartEpoch) SegmentationTrainer.CopyWeights(floatModel, quantModel);
-        });
-
-        int quantEpochs = settings.Epochs - warmStartEpoch;
-        log($"QuantU-Net: warm start from the float model at epoch {warmStartEpoch}, then {quantEpochs} QAT epochs (lambda {options.Lambda})");
-        var quantRun = SegmentationTrainer.Train(quantModel, training, heldOut, options with { Epochs = quantEpochs },
-            epochEnded: record => log(Describe("quant", record)));
+        int warmStartEpoch = WarmStartRecipe.WarmStartEpoch(settings.Epochs);
+        // The float model trains every epoch: it is the fully trained baseline QuantU-Net is compared with.
+        var (floatModel, floatRun, quantModel, quantRun) = WarmStartRecipe.Train(Architecture(settings), training, heldOut, options,
+            warmStartEpoch, floatEpochs: settings.Epochs, (name, record) => log(WarmStartRecipe.Describe(name, record)), log);
 
         log("evaluating on the held-out patients");
         var floatScores = ModelScoring.Evaluate(floatModel, heldOut, settings.BatchSize);
@@ -74,7 +63,7 @@ internal static class DemoRun
         };
     }
 
-    private static QuantUNetOptions Architecture(DemoSettings settings, bool quantize) =>
+    private static QuantUNetOptions Architecture(DemoSettings settings, bool quantize = false) =>
         new() { InputChannels = 1, BaseWidth = settings.BaseWidth, Quantize = quantize };
 
     private static DemoReport.StepTimes TimeSteps(DemoSettings settings, IReadOnlyList<SegmentationSample> training, TrainingOptions options, int seed)
@@ -86,12 +75,5 @@ internal static class DemoRun
         using var quantModel = SegmentationTrainer.CreateModel(Architecture(settings, quantize: true), seed);
         var medians = StepTiming.MedianStepSeconds([floatModel, quantModel], images, masks, options, warmup, TimedSteps);
         return new DemoReport.StepTimes(medians[0], medians[1], TimedSteps);
-    }
-
-    private static string Describe(string name, EpochRecord record)
-    {
-        var validation = record.Validation is { } v ? $"val Dice {v.Dice:F4}  IoU {v.IoU:F4}  acc {v.PixelAccuracy:F4}" : "";
-        return $"  {name} epoch {record.Epoch,2}: loss {record.Training.Total:F4}  {validation}  " +
-               $"weight bits {record.Bitwidths.AverageWeightBits:F2}  ({record.Seconds:F1} s)";
     }
 }
