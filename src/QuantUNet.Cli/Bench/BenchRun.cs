@@ -32,9 +32,7 @@ internal static class BenchRun
         var (quantized, source) = modelPath is null ? (TrainQuick(log), "trained by bench") : (QuantizedModelFile.Load(modelPath).Model, Path.GetFileName(modelPath));
         using var _ = quantized;
         quantized.eval();
-        using var floatModel = SegmentationTrainer.CreateModel(quantized.Options with { Quantize = false }, seed: 1);
-        SegmentationTrainer.CopyWeights(quantized, floatModel);
-        floatModel.eval();
+        using var floatModel = SegmentationTrainer.FloatTwin(quantized);
 
         var exported = IntegerExporter.Export(quantized, source: source);
         Directory.CreateDirectory(outDirectory);

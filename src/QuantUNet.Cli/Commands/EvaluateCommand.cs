@@ -76,7 +76,7 @@ internal static class EvaluateCommand
         ConsoleProgress.Run($"scoring ({mode.ToString().ToLowerInvariant()})", "images", samples.Count, progress =>
         {
             // Float mode on a QuantU-Net runs its weights in a twin with quantization off.
-            using var floatTwin = mode == ScoringMode.Float && model.Quantize ? FloatTwin(model) : null;
+            using var floatTwin = mode == ScoringMode.Float && model.Quantize ? SegmentationTrainer.FloatTwin(model) : null;
             var predict = mode == ScoringMode.Integer ? IntegerPredictor(model, metadata, modelPath, threads) : TorchPredictor(floatTwin ?? model);
             foreach (var batch in samples.Chunk(TorchBatch))
             {
@@ -109,13 +109,6 @@ internal static class EvaluateCommand
             engine.PredictBatch(batch.SelectMany(s => s.Image).ToArray(), batch.Length, batch[0].Height, batch[0].Width, masks);
             return masks;
         };
-    }
-
-    private static QuantUNetModel FloatTwin(QuantUNetModel model)
-    {
-        var twin = SegmentationTrainer.CreateModel(model.Options with { Quantize = false }, seed: 1);
-        SegmentationTrainer.CopyWeights(model, twin);
-        return twin;
     }
 
     private static Func<SegmentationSample[], byte[]> TorchPredictor(QuantUNetModel scorer) => batch =>

@@ -38,6 +38,15 @@ public static class SegmentationTrainer
         }
     }
 
+    /// <summary>The float network with <paramref name="model"/>'s weights and quantization off (eval mode): the baseline a quantized model is compared with.</summary>
+    public static QuantUNetModel FloatTwin(QuantUNetModel model)
+    {
+        var twin = new QuantUNetModel(model.Options with { Quantize = false });
+        CopyWeights(model, twin);
+        twin.eval();
+        return twin;
+    }
+
     public static TrainingResult Train(
         QuantUNetModel model,
         IReadOnlyList<SegmentationSample> training,
