@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using SkiaSharp;
 
 namespace QuantUNet.Data;
@@ -20,13 +21,19 @@ namespace QuantUNet.Data;
 public static class ImageFile
 {
     /// <summary>
+    /// The largest image read, in pixels (8192 x 8192). Its size is taken from the file's header and checked before any
+    /// pixel is decoded, so an oversized or forged header is refused with its size instead of exhausting memory.
+    /// </summary>
+    public const long MaxPixels = 8192L * 8192;
+
+    /// <summary>
     /// Reads an image as planar floats in [0, 1]: each sample divided by its type's maximum (255 for 8-bit files,
     /// 65535 for 16-bit TIFF, 1 for 1-bit TIFF). One channel takes each pixel's grey value; three take R, G, B
     /// (a grey file gives three equal planes). With <paramref name="size"/> the image is resized with Skia's
     /// high-quality filter (mipmapped when shrinking, bicubic when enlarging), whatever the file format.
     /// </summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The file is empty, not a decodable image, truncated, has no pixels, or is a
+    /// <exception cref="InvalidDataException">The file is empty, not a decodable image, truncated, has no pixels or more than <see cref="MaxPixels"/>, or is a
     /// TIFF variant not read (see the remarks); the message names the file.</exception>
     public static PlanarImage ReadImage(string path, int channels, ImageSize? size = null)
     {
@@ -46,7 +53,7 @@ public static class ImageFile
     /// With <paramref name="size"/> the binary mask is then resized by nearest neighbour, so no new label values appear.
     /// </summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The file is empty, not a decodable image, truncated, has no pixels, or is a
+    /// <exception cref="InvalidDataException">The file is empty, not a decodable image, truncated, has no pixels or more than <see cref="MaxPixels"/>, or is a
     /// TIFF variant not read (see the remarks); the message names the file.</exception>
     public static BinaryMask ReadMask(string path, ImageSize? size = null)
     {
@@ -115,10 +122,8 @@ public static class ImageFile
         if (TiffDecoder.IsTiff(path, bytes))
             return TiffDecoder.Decode(path, bytes);
         using var data = SKData.CreateCopy(bytes);
-        using var codec = SKCodec.Create(data)
-            ?? throw new InvalidDataException($"{path}: not an image format SkiaSharp can decode (PNG, JPEG, BMP, GIF, WebP) nor TIFF.");
-        if (codec.Info.Width <= 0 || codec.Info.Height <= 0)
-            throw new InvalidDataException($"{path}: image has no pixels ({codec.Info.Width}x{codec.Info.Height}).");
+        using var codec = SKCodec.Create(data) ?? throw NotDecodable(path, bytes);
+        CheckPixelCount(path, codec.Info.Width, codec.Info.Height);
         // One explicit target layout: left alone, Skia would hand back Gray8, Bgra8888 or others depending on the file.
         var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
         var bitmap = new SKBitmap(info);
@@ -129,6 +134,25 @@ public static class ImageFile
             throw new InvalidDataException($"{path}: decoding failed ({result}); the file may be truncated or corrupt.");
         }
         return bitmap;
+    }
+
+    private static ReadOnlySpan<byte> PngSignature => [0x89, (byte)'P', (byte)'N', (byte)'G', (byte)'\r', (byte)'\n', 0x1A, (byte)'\n'];
+
+    private static InvalidDataException NotDecodable(string path, byte[] bytes)
+    {
+        // libpng refuses a PNG of zero width or height before Skia reports a size: read it from the IHDR chunk to say so.
+        if (bytes.AsSpan().StartsWith(PngSignature) && bytes.Length >= 24)
+            CheckPixelCount(path, BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)), BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20)));
+        return new InvalidDataException($"{path}: not an image format SkiaSharp can decode (PNG, JPEG, BMP, GIF, WebP) nor TIFF.");
+    }
+
+    /// <summary>Refuses, naming the file and its size, an image without pixels or larger than <see cref="MaxPixels"/>.</summary>
+    internal static void CheckPixelCount(string path, int width, int height)
+    {
+        if (width <= 0 || height <= 0)
+            throw new InvalidDataException($"{path}: image has no pixels ({width}x{height}).");
+        if ((long)width * height > MaxPixels)
+            throw new InvalidDataException($"{path}: image is {width}x{height} ({(long)width * height} pixels), more than the {MaxPixels} (8192x8192) read; refused before decoding.");
     }
 
     // default(ImageSize) skips the constructor's check, so a 0x0 target can still arrive here.

@@ -18,6 +18,12 @@ namespace QuantUNet.Data;
 /// </remarks>
 public sealed class NiftiVolume
 {
+    /// <summary>
+    /// The largest volume read, in voxels (512 x 512 x 512). Checked from the header's dimensions before the voxels are
+    /// read or a gzipped file is inflated past its header, so a forged header cannot exhaust memory.
+    /// </summary>
+    public const long MaxVoxels = 512L * 512 * 512;
+
     private const int HeaderSize = 348;
 
     private NiftiVolume(string path, int[] dimensions, float[] voxelSizes, NiftiDataType dataType, float[] voxels)
@@ -82,9 +88,7 @@ public sealed class NiftiVolume
         float offset = header.Single(108);
         if (!(offset >= HeaderSize) || offset != MathF.Floor(offset))
             throw Bad(path, $"vox_offset {offset} is not a whole byte offset past the header");
-        long count = (long)dimensions[0] * dimensions[1] * dimensions[2];
-        if (count * voxelBytes > Array.MaxLength)
-            throw Bad(path, $"{dimensions[0]}x{dimensions[1]}x{dimensions[2]} voxels are too many to read");
+        long count = VoxelCount(dimensions, path);
         long available = bytes.Length - (long)offset;
         if (available < count * voxelBytes)
             throw Bad(path, $"truncated: {Math.Max(available, 0)} bytes of voxel data after byte {offset}, "
@@ -119,17 +123,49 @@ public sealed class NiftiVolume
             throw Bad(path, "the file is empty (0 bytes)");
         if (bytes is not [0x1F, 0x8B, ..])
             return bytes;
+        using var gzip = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress);
+        using var contents = new MemoryStream();
+        // The header first: its dimensions bound the rest, so a small file cannot inflate without limit.
+        Inflate(gzip, contents, HeaderSize, path);
+        if (contents.Length == HeaderSize)
+            Inflate(gzip, contents, DeclaredLength(contents.ToArray(), path) - HeaderSize, path);
+        return contents.ToArray();
+    }
+
+    /// <summary>Copies at most <paramref name="count"/> inflated bytes.</summary>
+    private static void Inflate(GZipStream gzip, MemoryStream destination, long count, string path)
+    {
+        var buffer = new byte[81920];
         try
         {
-            using var gzip = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress);
-            using var contents = new MemoryStream();
-            gzip.CopyTo(contents);
-            return contents.ToArray();
+            for (int read; count > 0 && (read = gzip.Read(buffer, 0, (int)Math.Min(buffer.Length, count))) > 0; count -= read)
+                destination.Write(buffer, 0, read);
         }
         catch (InvalidDataException e)
         {
             throw Bad(path, $"the gzip data is corrupt ({e.Message})", e);
         }
+    }
+
+    /// <summary>
+    /// The file length the header announces (header, extensions, voxels), after refusing a volume over <see cref="MaxVoxels"/>;
+    /// just the header when its voxel offset is invalid, which <see cref="Read"/> then reports.
+    /// </summary>
+    private static long DeclaredLength(byte[] headerBytes, string path)
+    {
+        var header = new Header(headerBytes, path);
+        long count = VoxelCount(header.Dimensions(), path);
+        float offset = header.Single(108);
+        return offset >= HeaderSize && offset <= int.MaxValue ? (long)offset + count * VoxelBytes(header.DataType()) : HeaderSize;
+    }
+
+    private static long VoxelCount(int[] dimensions, string path)
+    {
+        long count = (long)dimensions[0] * dimensions[1] * dimensions[2];
+        if (count > MaxVoxels)
+            throw Bad(path, $"the volume is {dimensions[0]}x{dimensions[1]}x{dimensions[2]} ({count} voxels), more than the {MaxVoxels} (512x512x512) read; "
+                + "refused before reading its voxels");
+        return count;
     }
 
     private static int VoxelBytes(NiftiDataType type) => type switch

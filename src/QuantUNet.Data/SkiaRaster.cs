@@ -106,7 +106,10 @@ internal static class SkiaRaster
     /// <summary>The R, G and B planes in the bitmap's own sample units (alpha, already multiplied in, is dropped).</summary>
     private static float[] RgbValues(SKBitmap bitmap)
     {
-        var bytes = bitmap.GetPixelSpan();
+        // Copied through GetPixels (an IntPtr in SkiaSharp 2 and 3): GetPixelSpan changed its return type in SkiaSharp 3,
+        // which the CLI loads for its figures, so calling it from this assembly (built against 2.88) fails there.
+        var bytes = new byte[bitmap.ByteCount];
+        Marshal.Copy(bitmap.GetPixels(), bytes, 0, bytes.Length);
         return bitmap.ColorType switch
         {
             SKColorType.Rgba8888 => Planes(bytes),

@@ -112,10 +112,7 @@ internal static class TiffDecoder
             int width = Tag(tiff, TiffTag.IMAGEWIDTH, path), height = Tag(tiff, TiffTag.IMAGELENGTH, path);
             int perPixel = Defaulted(tiff, TiffTag.SAMPLESPERPIXEL), bits = Defaulted(tiff, TiffTag.BITSPERSAMPLE);
             var sampleFormat = (SampleFormat)Defaulted(tiff, TiffTag.SAMPLEFORMAT);
-            if (width <= 0 || height <= 0)
-                throw Unsupported(path, $"the image has no pixels ({width}x{height})");
-            if ((long)width * height * perPixel > Array.MaxLength / 8)
-                throw Unsupported(path, $"{width}x{height} pixels of {perPixel} samples are too many to decode");
+            ImageFile.CheckPixelCount(path, width, height);
             if (tiff.IsTiled())
                 throw Unsupported(path, "tiled TIFF is not supported (save it in strips)");
             if (sampleFormat != SampleFormat.UINT || bits is not (1 or 8 or 16))

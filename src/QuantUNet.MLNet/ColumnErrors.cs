@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -21,6 +22,16 @@ internal static class ColumnErrors
     /// <summary>A value error found while reading a row, naming the column and the row.</summary>
     public static InvalidOperationException InRow(string name, string role, long row, string problem) =>
         new($"{role} column '{name}', row {row}: {problem}");
+
+    /// <summary>Refuses NaN and infinities, which no image or mask can mean, naming the column, the row and the first such value.</summary>
+    public static void CheckFinite(ReadOnlySpan<float> values, string name, string role, long row)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i]))
+                throw InRow(name, role, row, $"value {values[i].ToString(CultureInfo.InvariantCulture)} at index {i} is not a finite number.");
+        }
+    }
 
     private static ArgumentOutOfRangeException NotFound(string name, string role, IEnumerable<string> available) =>
         new(paramName: null, $"Could not find {role} column '{name}'. The data has: {string.Join(", ", available.Distinct())}.");

@@ -18,7 +18,8 @@ internal readonly record struct ImageShape(int Channels, int Height, int Width)
 /// The image column of a QuantU-Net: an <see cref="MLImage"/> column of known size (LoadImages, then ResizeImages),
 /// read as <c>imageChannels</c> planes in [0, 1] by <see cref="ImagePixels"/>; or a known-size float vector with the
 /// dimensions [C, H, W] or [H, W], as ExtractPixels writes with <c>interleavePixelColors: false</c>, taken as it is:
-/// planar and expected in [0, 1] (<c>scaleImage: 1f / 255</c>).
+/// planar and expected in [0, 1] (<c>scaleImage: 1f / 255</c>); a row holding NaN or an infinity is refused, naming the
+/// column and the row.
 /// </summary>
 internal sealed class ImageColumn
 {
@@ -70,9 +71,7 @@ internal sealed class ImageColumn
             MLImage image = null!; // ML.NET's image getters dispose the image they handed out before
             return destination =>
             {
-                getImage(ref image);
-                if (image is null)
-                    throw ColumnErrors.InRow(Column.Name, Role, row.Position, "no image (an empty path?).");
+                ImagePixels.Fetch(getImage, ref image, Column.Name, Role, row.Position);
                 if (image.Height != Shape.Height || image.Width != Shape.Width)
                     throw ColumnErrors.InRow(Column.Name, Role, row.Position, $"image is {image.Height}x{image.Width}, expected {Shape.Height}x{Shape.Width}.");
                 ImagePixels.ToPlanar(image, Shape.Channels, destination);
@@ -84,6 +83,7 @@ internal sealed class ImageColumn
         {
             getVector(ref values);
             values.CopyTo(destination);
+            ColumnErrors.CheckFinite(destination[..values.Length], Column.Name, Role, row.Position);
         };
     }
 

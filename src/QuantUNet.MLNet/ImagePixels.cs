@@ -1,3 +1,4 @@
+using Microsoft.ML;
 using Microsoft.ML.Data;
 
 namespace QuantUNet.MLNet;
@@ -9,6 +10,26 @@ namespace QuantUNet.MLNet;
 /// </summary>
 internal static class ImagePixels
 {
+    /// <summary>
+    /// The current row's image from an ML.NET image getter, or an error naming the column and the row. ML.NET's loader
+    /// refuses a file that is not an image without naming it, and for an empty path its resizer hands back the previous
+    /// row's image, already disposed, instead of null; both become one clear message.
+    /// </summary>
+    public static MLImage Fetch(ValueGetter<MLImage> getter, ref MLImage image, string column, string role, long row)
+    {
+        try
+        {
+            getter(ref image);
+        }
+        catch (ArgumentException e)
+        {
+            throw ColumnErrors.InRow(column, role, row, $"the image could not be loaded, is the file an image? ({e.Message})");
+        }
+        if (image is null || IsDisposed(image))
+            throw ColumnErrors.InRow(column, role, row, "no image (an empty path?).");
+        return image;
+    }
+
     /// <summary>Planar floats in [0, 1]: 1 channel is the grey value, 3 are R, G, B.</summary>
     public static void ToPlanar(MLImage image, int channels, Span<float> destination)
     {
@@ -51,6 +72,19 @@ internal static class ImagePixels
             pixels[4 * i + 3] = 255;
         }
         return MLImage.CreateFromPixels(width, height, MLPixelFormat.Bgra32, pixels);
+    }
+
+    /// <summary>MLImage has no IsDisposed: a disposed one throws this on any property.</summary>
+    private static bool IsDisposed(MLImage image)
+    {
+        try
+        {
+            return image.Width < 0;
+        }
+        catch (InvalidOperationException)
+        {
+            return true;
+        }
     }
 
     /// <summary>Where red and blue sit in a 4-byte pixel; green is always at 1.</summary>

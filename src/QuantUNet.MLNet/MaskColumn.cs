@@ -10,7 +10,7 @@ namespace QuantUNet.MLNet;
 /// values, row-major. Binarisation: bool is taken as it is; numbers and images (their grey values) are foreground above
 /// half their full scale, which is 1 when the mask's largest value is at most 1 (a 0/1 map or probabilities) and 255
 /// otherwise. For 0/255 files this is the rule of <c>QuantUNet.Data.ImageFile.ReadMask</c>: grey above 127, or any
-/// non-zero value when the largest is 1.
+/// non-zero value when the largest is 1. A float mask holding NaN or an infinity is refused, naming the column and the row.
 /// </summary>
 internal sealed class MaskColumn
 {
@@ -78,7 +78,11 @@ internal sealed class MaskColumn
                 mask[i] = values[i] ? (byte)1 : (byte)0;
         }),
         VectorDataViewType vector when vector.ItemType == NumberDataViewType.Byte => VectorReader<byte>(row, Binarise),
-        _ => VectorReader<float>(row, Binarise),
+        _ => VectorReader<float>(row, (values, mask) =>
+        {
+            ColumnErrors.CheckFinite(values, Column.Name, _role, row.Position);
+            Binarise(values, mask);
+        }),
     };
 
     private Action<Span<byte>> ImageReader(DataViewRow row)
@@ -88,9 +92,7 @@ internal sealed class MaskColumn
         var grey = new byte[Height * Width];
         return mask =>
         {
-            getImage(ref image);
-            if (image is null)
-                throw ColumnErrors.InRow(Column.Name, _role, row.Position, "no image (an empty path?).");
+            ImagePixels.Fetch(getImage, ref image, Column.Name, _role, row.Position);
             if (image.Height != Height || image.Width != Width)
                 throw ColumnErrors.InRow(Column.Name, _role, row.Position, $"mask is {image.Height}x{image.Width}, expected {Height}x{Width}.");
             ImagePixels.ToGrey(image, grey);

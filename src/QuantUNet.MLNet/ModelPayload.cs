@@ -55,6 +55,8 @@ internal static class ModelPayload
         try
         {
             var description = JsonSerializer.Deserialize<ModelDescription>(ReadBytes(reader), Json) ?? throw Bad("empty description.");
+            if (Problem(description) is { } problem)
+                throw Bad($"invalid description: {problem}");
             int count = reader.ReadInt32();
             var blobs = new Dictionary<string, byte[]>(StringComparer.Ordinal);
             for (int i = 0; i < count; i++)
@@ -63,7 +65,8 @@ internal static class ModelPayload
                 long length = reader.ReadInt64();
                 if (length < 0 || length > body.Length - reader.BaseStream.Position)
                     throw Bad($"blob '{key}' claims {length} bytes, more than the payload holds.");
-                blobs[key] = reader.ReadBytes((int)length);
+                if (!blobs.TryAdd(key, reader.ReadBytes((int)length)))
+                    throw Bad($"blob '{key}' appears twice.");
             }
             if (reader.BaseStream.Position != body.Length)
                 throw Bad("unexpected bytes after the last blob.");
@@ -73,6 +76,29 @@ internal static class ModelPayload
         {
             throw Bad($"malformed payload ({e.Message}).");
         }
+    }
+
+    /// <summary>Largest image (channels x height x width) a description may declare: scoring allocates buffers of this size.</summary>
+    private const long MaxImageValues = 1L << 28;
+
+    /// <summary>
+    /// What makes a description unusable, or null. JSON leaves missing fields null or zero, and the scorer allocates
+    /// batches from the declared size, so both are checked before the transformer exists.
+    /// </summary>
+    private static string? Problem(ModelDescription description)
+    {
+        if (description.Columns is not { Image.Length: > 0, Score.Length: > 0, PredictedLabel.Length: > 0 })
+            return "the image, score and predicted-label column names are required.";
+        if (!Enum.IsDefined(description.ScoringMode))
+            return $"unknown scoring mode {(int)description.ScoringMode}.";
+        if (description.Channels < 1 || description.Height < 1 || description.Width < 1
+            || (long)description.Channels * description.Height * description.Width > MaxImageValues)
+            return $"image size {description.Channels}x{description.Height}x{description.Width} is not between 1 and {MaxImageValues} values.";
+        if (description.ScoringBatchSize < 1 || (long)description.ScoringBatchSize * description.Channels * description.Height * description.Width > MaxImageValues)
+            return $"scoring batch size {description.ScoringBatchSize} is not between 1 and {MaxImageValues} image values.";
+        if (description.Summary?.Layers is not { Count: > 0 } layers || layers.Any(l => l?.Name is null))
+            return "the summary has no layers.";
+        return null;
     }
 
     private static void WriteBytes(BinaryWriter writer, byte[] bytes)

@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using QuantUNet.Data;
 
 namespace QuantUNet.MLNet;
 
@@ -13,7 +14,7 @@ namespace QuantUNet.MLNet;
 public sealed class QuantUNetTransformer : ITransformer, IDisposable
 {
     private readonly object _gate = new();
-    private ISegmentationScorer? _scorer;
+    private LoadedScorer? _scorer;
 
     internal QuantUNetTransformer(SegmentationModel model) => Model = model;
 
@@ -60,6 +61,20 @@ public sealed class QuantUNetTransformer : ITransformer, IDisposable
         return new QuantUNetTransformer(Model with { Description = Description with { ScoringMode = mode } });
     }
 
+    /// <summary>True when the model holds an integer model, so <see cref="ScoringMode.Integer"/> and <see cref="SaveIntegerModel"/> work.</summary>
+    public bool HasIntegerModel => Summary.Quantized && Model.Blobs.ContainsKey(IntegerScorerProvider.BlobKey);
+
+    /// <summary>
+    /// Writes the integer model inside this transformer to <paramref name="path"/> (a <c>.qint</c> file, atomically):
+    /// what a device without ML.NET or libtorch runs, with QuantUNet.Integer's <c>IntegerEngine</c>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model is the float baseline or holds no integer model.</exception>
+    public void SaveIntegerModel(string path)
+    {
+        IntegerScorerProvider.CheckCanScore(Model);
+        AtomicFile.WriteAllBytes(path, Model.Blob(IntegerScorerProvider.BlobKey));
+    }
+
     /// <summary>The learned per-layer bitwidths, their averages and the packed model size.</summary>
     public QuantUNetModelSummary Summary => Description.Summary;
 
@@ -75,21 +90,56 @@ public sealed class QuantUNetTransformer : ITransformer, IDisposable
 
     /// <summary>
     /// Releases the scoring engine and its native memory. The transformer stays usable: scoring again reloads the engine
-    /// from the stored weights (ML.NET disposes a transformer with the PredictionEngine made from it).
+    /// from the stored weights. ML.NET disposes a transformer with each PredictionEngine made from it, so one thread's
+    /// engine may be disposed while others still score: an engine in use is released when its last call returns.
     /// </summary>
     public void Dispose()
     {
         lock (_gate)
         {
-            _scorer?.Dispose();
+            if (_scorer is null)
+                return;
+            _scorer.Released = true;
+            if (_scorer.Calls == 0)
+                _scorer.Scorer.Dispose();
             _scorer = null;
         }
     }
 
-    /// <summary>The scoring engine, loaded on first use: loading a model, reading its bitwidths or saving it needs none.</summary>
-    internal ISegmentationScorer Scorer()
+    /// <summary>
+    /// Scores a batch with the scoring engine, loaded on first use (loading a model, reading its bitwidths or saving it
+    /// needs none). Safe from any number of threads.
+    /// </summary>
+    internal void Score(ReadOnlySpan<float> images, int count, Span<float> probabilities, Span<bool> foreground)
     {
+        LoadedScorer current;
         lock (_gate)
-            return _scorer ??= ScorerProviders.For(ScoringMode).Create(Model, ScoringMode);
+        {
+            current = _scorer ??= new LoadedScorer(ScorerProviders.For(ScoringMode).Create(Model, ScoringMode));
+            current.Calls++;
+        }
+        try
+        {
+            current.Scorer.Score(images, count, probabilities, foreground);
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                if (--current.Calls == 0 && current.Released)
+                    current.Scorer.Dispose();
+            }
+        }
+    }
+
+    /// <summary>A loaded engine and the calls scoring with it now; changed under the transformer's lock only.</summary>
+    private sealed class LoadedScorer(ISegmentationScorer scorer)
+    {
+        public ISegmentationScorer Scorer { get; } = scorer;
+
+        public int Calls { get; set; }
+
+        /// <summary>Dispose was called: the last call to finish disposes the engine.</summary>
+        public bool Released { get; set; }
     }
 }

@@ -2,6 +2,9 @@ using Microsoft.ML;
 
 namespace QuantUNet.MLNet;
 
+/// <summary>Scores a batch as <see cref="ISegmentationScorer.Score"/> does.</summary>
+internal delegate void ScoreBatch(ReadOnlySpan<float> images, int count, Span<float> probabilities, Span<bool> foreground);
+
 /// <summary>
 /// Scores rows on demand and keeps the last batch. Over a cursor, images are read by a second cursor over the same
 /// input that runs up to a batch ahead of the consumer's, so the scorer sees whole batches while the consumer still
@@ -11,7 +14,7 @@ internal sealed class ScoreCache : IDisposable
 {
     private readonly DataViewRowCursor? _lookahead;
     private readonly Action<Span<float>> _readImage;
-    private readonly Func<ISegmentationScorer> _scorer;
+    private readonly ScoreBatch _score;
     private readonly ImageShape _shape;
     private readonly float[] _images;
     private readonly float[] _probabilities;
@@ -19,11 +22,11 @@ internal sealed class ScoreCache : IDisposable
     private long _first = -1;
     private int _count;
 
-    private ScoreCache(DataViewRow source, DataViewRowCursor? lookahead, ImageColumn image, Func<ISegmentationScorer> scorer, int batchSize)
+    private ScoreCache(DataViewRow source, DataViewRowCursor? lookahead, ImageColumn image, ScoreBatch score, int batchSize)
     {
         _lookahead = lookahead;
         _readImage = image.Reader(source);
-        _scorer = scorer;
+        _score = score;
         _shape = image.Shape;
         _images = new float[batchSize * _shape.Values];
         _probabilities = new float[batchSize * _shape.Pixels];
@@ -31,12 +34,12 @@ internal sealed class ScoreCache : IDisposable
     }
 
     /// <summary>Scores <paramref name="batchSize"/> rows at a time, read by <paramref name="lookahead"/>, a cursor of its own over the consumer's input; disposes it.</summary>
-    public static ScoreCache Batched(DataViewRowCursor lookahead, ImageColumn image, Func<ISegmentationScorer> scorer, int batchSize) =>
-        new(lookahead, lookahead, image, scorer, batchSize);
+    public static ScoreCache Batched(DataViewRowCursor lookahead, ImageColumn image, ScoreBatch score, int batchSize) =>
+        new(lookahead, lookahead, image, score, batchSize);
 
     /// <summary>Scores the consumer's own input row each time it moves.</summary>
-    public static ScoreCache PerRow(DataViewRow row, ImageColumn image, Func<ISegmentationScorer> scorer) =>
-        new(row, null, image, scorer, batchSize: 1);
+    public static ScoreCache PerRow(DataViewRow row, ImageColumn image, ScoreBatch score) =>
+        new(row, null, image, score, batchSize: 1);
 
     /// <summary>The scores of the row at <paramref name="position"/>, the consumer's current row.</summary>
     public RowScores For(long position)
@@ -69,7 +72,7 @@ internal sealed class ScoreCache : IDisposable
             }
             while (count * _shape.Values < _images.Length && _lookahead.MoveNext());
         }
-        _scorer().Score(_images.AsSpan(0, count * _shape.Values), count,
+        _score(_images.AsSpan(0, count * _shape.Values), count,
             _probabilities.AsSpan(0, count * _shape.Pixels), _foreground.AsSpan(0, count * _shape.Pixels));
         _first = position;
         _count = count;

@@ -22,7 +22,7 @@ internal sealed class ScoredDataView(QuantUNetTransformer transformer, IDataView
         var active = columnsNeeded.ToList();
         var cursor = input.GetRowCursor(_schema.InputsFor(active));
         var scores = active.Any(_schema.IsOutput)
-            ? ScoreCache.Batched(input.GetRowCursor([_schema.Image.Column]), _schema.Image, transformer.Scorer, transformer.Description.ScoringBatchSize)
+            ? ScoreCache.Batched(input.GetRowCursor([_schema.Image.Column]), _schema.Image, transformer.Score, transformer.Description.ScoringBatchSize)
             : null;
         return new ScoredCursor(_schema, cursor, scores, active);
     }

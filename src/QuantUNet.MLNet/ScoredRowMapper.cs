@@ -20,7 +20,7 @@ internal sealed class ScoredRowMapper(QuantUNetTransformer transformer, DataView
         if (input.Schema != _schema.Input)
             throw new ArgumentException("The row's schema is not the one this mapper was made for.", nameof(input));
         var active = activeColumns.ToList();
-        var scores = active.Any(_schema.IsOutput) ? ScoreCache.PerRow(input, _schema.Image, transformer.Scorer) : null;
+        var scores = active.Any(_schema.IsOutput) ? ScoreCache.PerRow(input, _schema.Image, transformer.Score) : null;
         return new ScoredCursor(_schema, input, scores, active);
     }
 }

@@ -121,8 +121,9 @@ public static class IntegerModelFile
         if (!Enum.IsDefined(normalization)) throw new InvalidDataException($"unknown pixel normalisation {(int)normalization}.");
         reader.ReadByte();
         var header = new IntegerModelHeader(channels, normalization, reader.ReadInt32(), reader.ReadInt32());
-        var metadata = JsonSerializer.Deserialize<IntegerModelMetadata>(reader.ReadBytes(reader.ReadInt32()), Json)
+        var metadata = JsonSerializer.Deserialize<IntegerModelMetadata>(ReadBlock(reader, reader.ReadInt32(), "the metadata"), Json)
             ?? throw new InvalidDataException("empty metadata.");
+        if (metadata.Source is null || metadata.Metrics is null) throw new InvalidDataException("the metadata has a null Source or Metrics.");
         int count = reader.ReadUInt16();
         var layers = new List<LayerEntry>(count);
         for (int i = 0; i < count; i++)
@@ -131,7 +132,7 @@ public static class IntegerModelFile
             var kind = (IntegerLayerKind)reader.ReadByte();
             int weightBits = reader.ReadByte(), activationBits = reader.ReadByte(), outputs = reader.ReadByte();
             int inputs = reader.ReadInt32(), outputChannels = reader.ReadInt32();
-            if (!Enum.IsDefined(kind) || weightBits is < 2 or > 8 || inputs < 1 || outputChannels < 1)
+            if (!Enum.IsDefined(kind) || weightBits is < 2 or > 8 || activationBits is < 1 or > 8 || inputs < 1 || outputChannels < 1)
                 throw new InvalidDataException($"layer {name}: malformed table entry (kind {(int)kind}, {weightBits}-bit weights, {inputs}x{outputChannels} channels).");
             double inputScale = reader.ReadDouble();
             var wiring = new (int, bool, int)[outputs];
@@ -161,11 +162,30 @@ public static class IntegerModelFile
         }
     }
 
+    /// <summary>
+    /// Reads <paramref name="count"/> bytes after checking that the file holds them, so a damaged length cannot make
+    /// the reader allocate more than the file's size.
+    /// </summary>
+    private static byte[] ReadBlock(BinaryReader reader, long count, string what)
+    {
+        long remaining = reader.BaseStream.Length - reader.BaseStream.Position;
+        if (count < 0 || count > remaining) throw new InvalidDataException($"{what} claims {count} bytes, but only {remaining} remain.");
+        return reader.ReadBytes((int)count);
+    }
+
     private static IntegerLayer ReadPayload(BinaryReader reader, LayerEntry entry)
     {
         int k = entry.Kind.KernelSize();
-        var weights = new sbyte[checked(entry.OutputChannels * entry.InputChannels * k * k)];
-        BitPacking.Unpack(reader.ReadBytes(BitPacking.PackedLength(weights.Length, entry.WeightBits)), entry.WeightBits, weights);
+        long weightCount = (long)entry.OutputChannels * entry.InputChannels * k * k;
+        long packedLength = (weightCount * entry.WeightBits + 7) / 8;
+        // Biases, scales and each output's multipliers follow the weights: check them all before allocating any.
+        long tableLength = (long)entry.OutputChannels * (sizeof(int) + sizeof(double) + entry.Outputs.Length * (sizeof(long) + 1));
+        long remaining = reader.BaseStream.Length - reader.BaseStream.Position;
+        if (packedLength + tableLength > remaining)
+            throw new InvalidDataException($"layer {entry.Name}: its table entry ({entry.InputChannels}x{entry.OutputChannels} channels, {entry.WeightBits}-bit weights) "
+                + $"needs {packedLength + tableLength} payload bytes, but only {remaining} remain.");
+        var weights = new sbyte[weightCount];
+        BitPacking.Unpack(ReadBlock(reader, packedLength, $"layer {entry.Name}'s weights"), entry.WeightBits, weights);
         var biases = new int[entry.OutputChannels];
         for (int c = 0; c < biases.Length; c++) biases[c] = reader.ReadInt32();
         var scales = new double[entry.OutputChannels];
