@@ -106,10 +106,12 @@ public sealed class TrainingTests
         try
         {
             var result = Run(Short with { Epochs = 1, CheckpointDirectory = directory });
-            var path = Path.Combine(directory, "checkpoint.qunet");
-            var (loaded, metadata) = ModelFile.Load(path);
-            Assert.HasCount(1, metadata.Epochs);
-            Assert.AreEqual(5, metadata.Seed);
+            var checkpoint = TrainingCheckpoint.LoadFrom(directory);
+            Assert.HasCount(1, checkpoint.QuantizedRecords);
+            Assert.AreEqual(5, checkpoint.Options.Seed);
+            Assert.AreEqual(WarmStartSchedule.QuantizedOnly(1), checkpoint.Schedule);
+            using var loaded = ModelFile.LoadState(new QuantUNetModel(TestModels.Tiny()), checkpoint.QuantizedModelState);
+            loaded.eval();
             using var input = rand(2, 1, 16, 16);
             using var expected = ModelScoring.Logits(result.Model, input, 2);
             using var actual = ModelScoring.Logits(loaded, input, 2);
@@ -117,14 +119,15 @@ public sealed class TrainingTests
             CollectionAssert.AreEqual(result.Model.Bitwidths().Layers.ToList(), loaded.Bitwidths().Layers.ToList());
             Assert.AreEqual(0, Directory.GetFiles(directory, "*.tmp").Length, "temporary files left behind");
 
+            var path = TrainingCheckpoint.PathIn(directory);
             var bytes = File.ReadAllBytes(path);
             bytes[bytes.Length / 2] ^= 0x40;
             File.WriteAllBytes(path, bytes);
-            var corrupted = Assert.ThrowsExactly<InvalidDataException>(() => ModelFile.Load(path));
+            var corrupted = Assert.ThrowsExactly<InvalidDataException>(() => TrainingCheckpoint.LoadFrom(directory));
             StringAssert.Contains(corrupted.Message, path);
             StringAssert.Contains(corrupted.Message, "checksum");
             File.WriteAllBytes(path, bytes[..100]);
-            Assert.ThrowsExactly<InvalidDataException>(() => ModelFile.Load(path));
+            Assert.ThrowsExactly<InvalidDataException>(() => TrainingCheckpoint.LoadFrom(directory));
         }
         finally
         {

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using QuantUNet.Data;
 using QuantUNet.Torch.Model;
-using QuantUNet.Torch.Persistence;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -47,6 +46,10 @@ public static class SegmentationTrainer
         return twin;
     }
 
+    /// <summary>
+    /// Trains <paramref name="model"/> for <c>options.Epochs</c> epochs. With <see cref="TrainingOptions.CheckpointDirectory"/>
+    /// set, the run checkpoints after every epoch and resumes from a checkpoint it finds there (see <see cref="WarmStartTraining"/>).
+    /// </summary>
     public static TrainingResult Train(
         QuantUNetModel model,
         IReadOnlyList<SegmentationSample> training,
@@ -57,59 +60,56 @@ public static class SegmentationTrainer
         CancellationToken cancellation = default)
     {
         options.Validate();
+        if (options.CheckpointDirectory is not null)
+            return WarmStartTraining.TrainCheckpointed(model, training, validation, options, progress, epochEnded, cancellation);
         if (options.Threads > 0) set_num_threads(options.Threads);
         random.manual_seed(options.Seed);
-        var shuffle = new Random(options.Seed);
-
-        var (images, masks) = SampleTensors.Stack(training);
-        var validationTensors = validation is { Count: > 0 } ? SampleTensors.Stack(validation) : ((Tensor, Tensor)?)null;
-        var optimizer = CreateOptimizer(model, options);
+        using var data = TrainingData.Stack(training, validation);
+        using var optimizer = CreateOptimizer(model, options);
         var records = new List<EpochRecord>();
-        int count = (int)images.shape[0];
-        int steps = (count + options.BatchSize - 1) / options.BatchSize;
-
-        try
-        {
-            for (int epoch = 1; epoch <= options.Epochs; epoch++)
-            {
-                var clock = Stopwatch.StartNew();
-                bool bitwidthOn = model.Quantize && options.Lambda > 0 && epoch > options.BitwidthWarmupEpochs;
-                var order = Enumerable.Range(0, count).OrderBy(_ => shuffle.Next()).ToArray();
-                double total = 0, bce = 0, dice = 0, bits = 0;
-                model.train();
-                for (int step = 0; step < steps; step++)
-                {
-                    cancellation.ThrowIfCancellationRequested();
-                    using var scope = NewDisposeScope();
-                    var indices = order.Skip(step * options.BatchSize).Take(options.BatchSize).Select(i => (long)i).ToArray();
-                    var index = tensor(indices);
-                    var (x, y) = Augment(images.index_select(0, index), masks.index_select(0, index), options.Augment ? shuffle : null);
-                    var terms = Step(model, optimizer, x, y, options, bitwidthOn);
-                    total += terms.Total; bce += terms.BinaryCrossEntropy; dice += terms.Dice; bits += terms.Bitwidth;
-                    progress?.Invoke(new TrainingProgress(epoch, options.Epochs, step + 1, steps, terms.Total));
-                }
-
-                var record = new EpochRecord(
-                    epoch, bitwidthOn,
-                    new LossTerms(total / steps, bce / steps, dice / steps, bits / steps),
-                    validationTensors is var (vx, vy) ? Validate(model, vx, vy, options.BatchSize) : null,
-                    model.Bitwidths(),
-                    clock.Elapsed.TotalSeconds);
-                records.Add(record);
-                if (options.CheckpointDirectory is { } directory)
-                    ModelFile.Save(model, Path.Combine(directory, "checkpoint.qunet"), new ModelMetadata { Seed = options.Seed, Epochs = records });
-                epochEnded?.Invoke(record);
-            }
-        }
-        finally
-        {
-            images.Dispose();
-            masks.Dispose();
-            if (validationTensors is var (vx, vy)) { vx.Dispose(); vy.Dispose(); }
-            optimizer.Dispose();
-        }
+        TrainEpochs(model, optimizer, data, options, TrainingRandom.FromSeed(options.Seed), records, progress, epochEnded, cancellation);
         model.eval();
         return new TrainingResult(model, records);
+    }
+
+    /// <summary>
+    /// Trains the epochs after those in <paramref name="records"/> up to <c>options.Epochs</c>, appending a record
+    /// for each; <paramref name="random"/> shuffles and augments, so its state and the optimiser's are all a resume needs.
+    /// </summary>
+    internal static void TrainEpochs(
+        QuantUNetModel model, Adam optimizer, TrainingData data, TrainingOptions options, TrainingRandom random, List<EpochRecord> records,
+        Action<TrainingProgress>? progress, Action<EpochRecord>? epochEnded, CancellationToken cancellation)
+    {
+        int count = data.Count;
+        int steps = (count + options.BatchSize - 1) / options.BatchSize;
+        for (int epoch = records.Count + 1; epoch <= options.Epochs; epoch++)
+        {
+            var clock = Stopwatch.StartNew();
+            bool bitwidthOn = model.Quantize && options.Lambda > 0 && epoch > options.BitwidthWarmupEpochs;
+            var order = random.Permutation(count);
+            double total = 0, bce = 0, dice = 0, bits = 0;
+            model.train();
+            for (int step = 0; step < steps; step++)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                var indices = order.Skip(step * options.BatchSize).Take(options.BatchSize).Select(i => (long)i).ToArray();
+                var index = tensor(indices);
+                var (x, y) = Augment(data.Images.index_select(0, index), data.Masks.index_select(0, index), options.Augment ? random : null);
+                var terms = Step(model, optimizer, x, y, options, bitwidthOn);
+                total += terms.Total; bce += terms.BinaryCrossEntropy; dice += terms.Dice; bits += terms.Bitwidth;
+                progress?.Invoke(new TrainingProgress(epoch, options.Epochs, step + 1, steps, terms.Total));
+            }
+
+            var record = new EpochRecord(
+                epoch, bitwidthOn,
+                new LossTerms(total / steps, bce / steps, dice / steps, bits / steps),
+                data.Validation is var (vx, vy) ? Validate(model, vx, vy, options.BatchSize) : null,
+                model.Bitwidths(),
+                clock.Elapsed.TotalSeconds);
+            records.Add(record);
+            epochEnded?.Invoke(record);
+        }
     }
 
     /// <summary>One optimiser step on one batch; returns the loss terms (the bitwidth term before lambda).</summary>
@@ -155,7 +155,7 @@ public static class SegmentationTrainer
         return new ValidationFigures(loss.item<float>(), counts.Dice, counts.IoU, counts.PixelAccuracy);
     }
 
-    private static (Tensor Images, Tensor Masks) Augment(Tensor images, Tensor masks, Random? random)
+    private static (Tensor Images, Tensor Masks) Augment(Tensor images, Tensor masks, TrainingRandom? random)
     {
         if (random is null) return (images, masks);
         // Whole-batch flips: cheap, and a lesion is a lesion mirrored too.

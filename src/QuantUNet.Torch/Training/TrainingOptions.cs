@@ -26,7 +26,7 @@ public sealed record TrainingOptions
     /// <summary>Epochs trained before the bitwidth term switches on (thresholds settle first).</summary>
     public int BitwidthWarmupEpochs { get; init; }
 
-    /// <summary>Seeds weight initialisation, shuffling and augmentation: same seed, same run on CPU.</summary>
+    /// <summary>Seeds weight initialisation, shuffling and augmentation (<see cref="TrainingRandom"/>): same seed and threads, same run on CPU.</summary>
     public int Seed { get; init; } = 1;
 
     /// <summary>TorchSharp intra-op threads; 0 keeps the library's default (all cores).</summary>
@@ -35,7 +35,10 @@ public sealed record TrainingOptions
     /// <summary>Random horizontal and vertical flips of training batches.</summary>
     public bool Augment { get; init; } = true;
 
-    /// <summary>When set, the model and the epoch records are written here after every epoch, atomically.</summary>
+    /// <summary>
+    /// When set, a <see cref="Persistence.TrainingCheckpoint"/> is written here atomically after every epoch, and a run that
+    /// finds one of the same settings and data continues from it (see <see cref="WarmStartTraining"/>).
+    /// </summary>
     public string? CheckpointDirectory { get; init; }
 
     internal void Validate()

@@ -1,0 +1,99 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using QuantUNet.Torch.Model;
+using QuantUNet.Torch.Training;
+
+namespace QuantUNet.Torch.Persistence;
+
+/// <summary>
+/// Everything a training run needs to continue after its last finished epoch: the run's settings, the
+/// phase and epoch it reached, the epoch records, the shuffling generator's state, both models'
+/// TorchSharp state (weights, bitwidth offsets, thresholds, calibration counts) and the Adam state of
+/// the phase under way (both parameter groups). One file, <see cref="FileName"/>, in the run's folder,
+/// framed like <see cref="ModelFile"/> (magic "QUNETCK1", version, JSON header, three sections:
+/// float model, quantized model, optimiser, each empty when absent; SHA-256) and replaced atomically.
+/// </summary>
+public sealed record TrainingCheckpoint
+{
+    public const int FormatVersion = 1;
+    public const string FileName = "checkpoint.qtrain";
+    private static readonly ChecksummedFile.Kind Kind = new("QUNETCK1"u8.ToArray(), FormatVersion, "training checkpoint");
+
+    /// <summary>The network; each phase sets <see cref="QuantUNetOptions.Quantize"/> itself.</summary>
+    public required QuantUNetOptions Architecture { get; init; }
+
+    /// <summary>The training settings, without the checkpoint folder (a run may move).</summary>
+    public required TrainingOptions Options { get; init; }
+
+    public required WarmStartSchedule Schedule { get; init; }
+
+    /// <summary>SHA-256 of the training and validation tensors: a run resumes only on the data it began with.</summary>
+    public required string DataFingerprint { get; init; }
+
+    /// <summary>Whatever the caller keeps to restart the run with no other input (the CLI: its command settings); null for none.</summary>
+    public JsonElement? CallerSettings { get; init; }
+
+    /// <summary>The phase under way or last finished.</summary>
+    public required TrainingPhase Phase { get; init; }
+
+    /// <summary>Epochs of <see cref="Phase"/> finished.</summary>
+    public required int PhaseEpochsDone { get; init; }
+
+    public required IReadOnlyList<EpochRecord> FloatRecords { get; init; }
+    public required IReadOnlyList<EpochRecord> QuantizedRecords { get; init; }
+
+    /// <summary><see cref="TrainingRandom.State"/> of <see cref="Phase"/>'s generator after its last finished epoch.</summary>
+    public required ulong RandomState { get; init; }
+
+    [JsonIgnore] public byte[] FloatModelState { get; init; } = [];
+    [JsonIgnore] public byte[] QuantizedModelState { get; init; } = [];
+
+    /// <summary>TorchSharp's <c>save_state_dict</c> of <see cref="Phase"/>'s Adam; empty before its first step.</summary>
+    [JsonIgnore] public byte[] OptimizerState { get; init; } = [];
+
+    public static string PathIn(string directory) => Path.Combine(directory, FileName);
+
+    public static bool ExistsIn(string directory) => File.Exists(PathIn(directory));
+
+    /// <summary>
+    /// Deletes the temporary files of checkpoint writes that a killed run left in <paramref name="directory"/>
+    /// (<see cref="QuantUNet.Data.AtomicFile"/> writes ".NAME.RANDOM.tmp" beside the target, then renames it).
+    /// </summary>
+    public static void DeleteUnfinishedWrites(string directory)
+    {
+        if (!Directory.Exists(directory)) return;
+        foreach (var temporary in Directory.EnumerateFiles(directory, $".{FileName}.*.tmp")) File.Delete(temporary);
+    }
+
+    public void SaveIn(string directory) =>
+        ChecksummedFile.Write(PathIn(directory), Kind, JsonSerializer.SerializeToUtf8Bytes(this, ModelFile.Json), [FloatModelState, QuantizedModelState, OptimizerState]);
+
+    /// <summary>Loads the checkpoint in <paramref name="directory"/>, refusing a truncated, altered or foreign file with a message naming it.</summary>
+    public static TrainingCheckpoint LoadFrom(string directory)
+    {
+        var path = PathIn(directory);
+        var (header, sections) = ChecksummedFile.Read(path, Kind, sectionCount: 3);
+        var checkpoint = ChecksummedFile.ReadHeader<TrainingCheckpoint>(path, Kind, header, c =>
+            c.Architecture is not null && c.Options is not null && c.Schedule is not null && c.DataFingerprint is not null
+            && c.FloatRecords is not null && c.QuantizedRecords is not null);
+        return checkpoint with
+        {
+            FloatModelState = sections[0].ToArray(), QuantizedModelState = sections[1].ToArray(), OptimizerState = sections[2].ToArray(),
+        };
+    }
+
+    /// <summary>The parts of the run that differ from this checkpoint's, by name; empty when it may resume.</summary>
+    public IReadOnlyList<string> Differences(QuantUNetOptions architecture, TrainingOptions options, WarmStartSchedule schedule, string dataFingerprint, JsonElement? callerSettings)
+    {
+        var differences = new List<string>();
+        if (Architecture != architecture with { Quantize = Architecture.Quantize }) differences.Add("architecture");
+        if (Options != ForCheckpoint(options)) differences.Add("training options");
+        if (Schedule != schedule) differences.Add("epoch schedule");
+        if (DataFingerprint != dataFingerprint) differences.Add("training or validation data");
+        if (CallerSettings?.GetRawText() != callerSettings?.GetRawText()) differences.Add("caller settings");
+        return differences;
+    }
+
+    /// <summary>The options as a checkpoint keeps them.</summary>
+    public static TrainingOptions ForCheckpoint(TrainingOptions options) => options with { CheckpointDirectory = null };
+}

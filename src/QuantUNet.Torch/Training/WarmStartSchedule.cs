@@ -1,0 +1,53 @@
+namespace QuantUNet.Torch.Training;
+
+/// <summary>The two phases of a run, in order: the float U-Net, then QuantU-Net (quantization-aware training).</summary>
+public enum TrainingPhase
+{
+    Float,
+    Quantized,
+}
+
+/// <summary>
+/// How many epochs each phase trains: the float U-Net <see cref="FloatEpochs"/>, QuantU-Net
+/// <see cref="QuantizedEpochs"/>; QuantU-Net takes the float weights after float epoch
+/// <see cref="WarmStartEpoch"/> (0: it starts from its own initialisation). Either phase may be empty.
+/// </summary>
+public sealed record WarmStartSchedule(int FloatEpochs, int WarmStartEpoch, int QuantizedEpochs)
+{
+    /// <summary>The share of the epochs the float model trains before QuantU-Net takes its weights, in <see cref="Split"/>.</summary>
+    public const double WarmStartFraction = 0.4;
+
+    /// <summary>The float U-Net alone.</summary>
+    public static WarmStartSchedule FloatOnly(int epochs) => new(epochs, 0, 0);
+
+    /// <summary>QuantU-Net alone, from its own initialisation.</summary>
+    public static WarmStartSchedule QuantizedOnly(int epochs) => new(0, 0, epochs);
+
+    /// <summary>
+    /// <paramref name="epochs"/> in all: the float U-Net trains the first <paramref name="warmStartEpoch"/>
+    /// (default: <see cref="WarmStartFraction"/> of them, at least one), QuantU-Net the rest from its weights.
+    /// </summary>
+    public static WarmStartSchedule Split(int epochs, int? warmStartEpoch = null)
+    {
+        int floatEpochs = warmStartEpoch ?? DefaultWarmStartEpoch(epochs);
+        if (floatEpochs < 1 || floatEpochs >= epochs)
+            throw new ArgumentException($"A warm start after float epoch {floatEpochs} of {epochs} epochs in all leaves no float or no quantization-aware epoch; it needs at least one of each.");
+        return new(floatEpochs, floatEpochs, epochs - floatEpochs);
+    }
+
+    /// <summary><see cref="WarmStartFraction"/> of <paramref name="epochs"/>, at least one.</summary>
+    public static int DefaultWarmStartEpoch(int epochs) => Math.Max(1, (int)Math.Round(epochs * WarmStartFraction));
+
+    public int Epochs(TrainingPhase phase) => phase == TrainingPhase.Float ? FloatEpochs : QuantizedEpochs;
+
+    internal void Validate()
+    {
+        if (FloatEpochs < 0 || QuantizedEpochs < 0)
+            throw new ArgumentOutOfRangeException(nameof(FloatEpochs), $"Epoch counts must not be negative (float {FloatEpochs}, quantized {QuantizedEpochs}).");
+        if (FloatEpochs + QuantizedEpochs == 0) throw new ArgumentOutOfRangeException(nameof(FloatEpochs), "Train at least one epoch.");
+        if (WarmStartEpoch < 0 || WarmStartEpoch > FloatEpochs)
+            throw new ArgumentOutOfRangeException(nameof(WarmStartEpoch), $"A warm start after float epoch {WarmStartEpoch} needs that many float epochs; the schedule has {FloatEpochs}.");
+        if (WarmStartEpoch > 0 && QuantizedEpochs == 0)
+            throw new ArgumentOutOfRangeException(nameof(QuantizedEpochs), "A warm start needs at least one quantization-aware epoch after it.");
+    }
+}

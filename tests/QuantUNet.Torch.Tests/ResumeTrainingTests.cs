@@ -1,0 +1,129 @@
+using System.Text.Json;
+using QuantUNet.Data;
+using QuantUNet.Torch.Model;
+using QuantUNet.Torch.Persistence;
+using QuantUNet.Torch.Quantization;
+using QuantUNet.Torch.Training;
+
+namespace QuantUNet.Torch.Tests;
+
+/// <summary>A run stopped after an epoch and resumed from its checkpoint ends exactly as the uninterrupted run.</summary>
+[TestClass]
+public sealed class ResumeTrainingTests
+{
+    private static readonly TrainingOptions Options = new() { BatchSize = 4, QuantizerLearningRate = 0.1, Seed = 5, Threads = 2 };
+
+    // Two float epochs, then QuantU-Net from their weights for two QAT epochs of 3 steps, so that the
+    // activation thresholds calibrate (4 batches) across the stop in QAT epoch 1.
+    private static readonly WarmStartSchedule Schedule = WarmStartSchedule.Split(4, warmStartEpoch: 2);
+    private static readonly QuantUNetOptions Architecture =
+        TestModels.Tiny() with { Quantization = new QuantizationSettings { ActivationThreshold = new ActivationThresholdSettings(CalibrationBatches: 4) } };
+    private static readonly List<SegmentationSample> Training = TestModels.Blobs(12, 16, seed: 1);
+    private static readonly List<SegmentationSample> Validation = TestModels.Blobs(4, 16, seed: 2);
+
+    public TestContext TestContext { get; set; } = null!;
+
+    [TestMethod]
+    [DataRow(TrainingPhase.Float, 1, DisplayName = "stopped in the float warm start")]
+    [DataRow(TrainingPhase.Quantized, 1, DisplayName = "stopped in quantization-aware training")]
+    public void AResumedRunEndsBitIdenticalToAnUninterruptedOne(TrainingPhase stopPhase, int stopEpoch)
+    {
+        using var folders = new TempFolders();
+        var straightFolder = folders.New();
+        var straight = Train(straightFolder, epochEnded: null);
+
+        var resumedFolder = folders.New();
+        using (var stop = new CancellationTokenSource())
+        {
+            Assert.ThrowsExactly<OperationCanceledException>(() => Train(resumedFolder, (name, record) =>
+            {
+                if (name == WarmStartTraining.Name(stopPhase) && record.Epoch == stopEpoch) stop.Cancel();
+            }, stop.Token));
+        }
+        var atStop = TrainingCheckpoint.LoadFrom(resumedFolder);
+        Assert.AreEqual(stopPhase, atStop.Phase);
+        Assert.AreEqual(stopEpoch, atStop.PhaseEpochsDone);
+
+        var replayed = new List<string>();
+        var resumed = Train(resumedFolder, (name, record) => replayed.Add($"{name} {record.Epoch}"));
+        CollectionAssert.AreEqual(new[] { "float 1", "float 2", "quant 1", "quant 2" }, replayed, "every epoch is reported once, the restored ones first");
+
+        var expected = TrainingCheckpoint.LoadFrom(straightFolder);
+        var actual = TrainingCheckpoint.LoadFrom(resumedFolder);
+        CollectionAssert.AreEqual(expected.FloatModelState, actual.FloatModelState, "float weights differ");
+        CollectionAssert.AreEqual(expected.QuantizedModelState, actual.QuantizedModelState, "QuantU-Net weights, bitwidth offsets, thresholds or calibration counts differ");
+        CollectionAssert.AreEqual(expected.OptimizerState, actual.OptimizerState, "Adam state differs");
+        Assert.AreEqual(expected.RandomState, actual.RandomState);
+        Assert.AreEqual(WithoutTimes(expected.FloatRecords), WithoutTimes(actual.FloatRecords));
+        Assert.AreEqual(WithoutTimes(expected.QuantizedRecords), WithoutTimes(actual.QuantizedRecords));
+        CollectionAssert.AreEqual(
+            straight.Final.Model.Bitwidths().Layers.ToList(), resumed.Final.Model.Bitwidths().Layers.ToList());
+        Assert.IsEmpty(Directory.GetFiles(resumedFolder, "*.tmp"), "temporary files left behind");
+        TestContext.WriteLine($"final QAT loss {actual.QuantizedRecords[^1].Training.Total:R} both ways");
+    }
+
+    [TestMethod]
+    public void AResumedAdamContinuesExactlyAsTheOriginal()
+    {
+        var model = SegmentationTrainer.CreateModel(TestModels.Tiny(), Options.Seed);
+        var (images, masks) = SampleTensors.Stack(Training.Take(4).ToList());
+        using var original = SegmentationTrainer.CreateOptimizer(model, Options);
+        for (int i = 0; i < 3; i++) SegmentationTrainer.Step(model, original, images, masks, Options, bitwidthOn: true);
+        var state = new MemoryStream();
+        using (var writer = new BinaryWriter(state, System.Text.Encoding.UTF8, leaveOpen: true)) original.save_state_dict(writer);
+        var twin = SegmentationTrainer.CreateModel(TestModels.Tiny(), Options.Seed);
+        ModelFile.LoadState(twin, ModelFile.SaveState(model));
+        using var restored = SegmentationTrainer.CreateOptimizer(twin, Options);
+        state.Position = 0;
+        using (var reader = new BinaryReader(state)) restored.load_state_dict(reader);
+
+        SegmentationTrainer.Step(model, original, images, masks, Options, bitwidthOn: true);
+        SegmentationTrainer.Step(twin, restored, images, masks, Options, bitwidthOn: true);
+        CollectionAssert.AreEqual(ModelFile.SaveState(model), ModelFile.SaveState(twin), "a step after restoring Adam moved the weights differently");
+        model.Dispose();
+        twin.Dispose();
+    }
+
+    [TestMethod]
+    public void ACheckpointOfOtherSettingsIsRefusedByName()
+    {
+        using var folders = new TempFolders();
+        var folder = folders.New();
+        Train(folder, epochEnded: null);
+        var error = Assert.ThrowsExactly<ArgumentException>(() =>
+            WarmStartTraining.Train(Architecture, Training, Validation, Options with { Lambda = 0.5, CheckpointDirectory = folder }, Schedule));
+        StringAssert.Contains(error.Message, TrainingCheckpoint.PathIn(folder));
+        StringAssert.Contains(error.Message, "training options");
+
+        var path = TrainingCheckpoint.PathIn(folder);
+        var bytes = File.ReadAllBytes(path);
+        bytes[bytes.Length / 2] ^= 0x10;
+        File.WriteAllBytes(path, bytes);
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => TrainingCheckpoint.LoadFrom(folder)).Message, "checksum");
+    }
+
+    private static WarmStartResult Train(string folder, Action<string, EpochRecord>? epochEnded, CancellationToken cancellation = default) =>
+        WarmStartTraining.Train(Architecture, Training, Validation, Options with { CheckpointDirectory = folder }, Schedule,
+            epochEnded, cancellation: cancellation);
+
+    /// <summary>The records as JSON (their bitwidth lists compare by reference), without the wall times.</summary>
+    private static string WithoutTimes(IEnumerable<EpochRecord> records) => JsonSerializer.Serialize(records.Select(r => r with { Seconds = 0 }));
+
+    /// <summary>Temporary folders, deleted with everything in them.</summary>
+    private sealed class TempFolders : IDisposable
+    {
+        private readonly List<string> folders = [];
+
+        public string New()
+        {
+            var folder = Directory.CreateTempSubdirectory("quantunet-resume").FullName;
+            folders.Add(folder);
+            return folder;
+        }
+
+        public void Dispose()
+        {
+            foreach (var folder in folders) Directory.Delete(folder, recursive: true);
+        }
+    }
+}
