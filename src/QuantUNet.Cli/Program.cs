@@ -6,6 +6,8 @@ var root = new RootCommand("quantunet: train, evaluate and deploy QuantU-Net seg
     DemoCommand.Create(),
     TrainCommand.Create(),
     EvaluateCommand.Create(),
+    PredictCommand.Create(),
+    ReportCommand.Create(),
     InfoCommand.Create(),
     ExportCommand.Create(),
     BenchCommand.Create(),

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
+using QuantUNet.Data;
 using QuantUNet.Torch.Model;
 using QuantUNet.Torch.Persistence;
 using QuantUNet.Torch.Quantization;
@@ -119,7 +120,8 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
         /// <summary>Random horizontal and vertical flips of training batches.</summary>
         public bool Augment = true;
 
-        /// <summary>When set, the model and the epoch records are written here after every epoch.</summary>
+        /// <summary>When set, a training checkpoint is written here after every epoch, and <c>Fit</c> resumes from one it finds
+        /// there (same settings and data), so that an interrupted fit loses at most one epoch and ends as an uninterrupted one.</summary>
         public string? CheckpointDirectory;
 
         /// <summary>Called after every training step with the epoch, the step and the loss (float warm-start epochs come first, numbered on their own).</summary>
@@ -178,6 +180,8 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
 
         int seed = options.Seed ?? _host.Rand.Next();
         using var channel = _host.Start("Training");
+        foreach (var warning in DatasetWarnings.Check(training.Samples, "the training data"))
+            channel.Warning(MessageSensitivity.None, warning);
         channel.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
             $"QuantU-Net: {(options.Quantize ? "quantization-aware" : "float")} training on {training.Samples.Count} images of {shape}"
             + $"{(validation is null ? "" : $", validating on {validation.Samples.Count}")}, base width {options.BaseWidth}, "
@@ -188,28 +192,19 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
             InputChannels = shape.Channels, BaseWidth = options.BaseWidth, Quantize = options.Quantize,
             Normalization = options.Normalization, Quantization = options.Quantization,
         };
-        using var model = SegmentationTrainer.CreateModel(architecture, seed);
-        if (options.Quantize && options.FloatWarmStartEpochs > 0)
-        {
-            using var floatModel = SegmentationTrainer.CreateModel(architecture with { Quantize = false }, seed);
-            SegmentationTrainer.Train(floatModel, training.Samples, validation?.Samples, options.Training(seed) with { Epochs = options.FloatWarmStartEpochs },
-                options.Progress, record => channel.Info(MessageSensitivity.None, Describe("float warm start, epoch", record, options.FloatWarmStartEpochs, quantized: false)));
-            SegmentationTrainer.CopyWeights(floatModel, model);
-        }
-        var result = SegmentationTrainer.Train(model, training.Samples, validation?.Samples, options.Training(seed),
-            options.Progress, record => channel.Info(MessageSensitivity.None, Describe("epoch", record, options.Epochs, options.Quantize)));
+        var schedule = !options.Quantize ? WarmStartSchedule.FloatOnly(options.Epochs)
+            : options.FloatWarmStartEpochs > 0 ? new WarmStartSchedule(options.FloatWarmStartEpochs, options.FloatWarmStartEpochs, options.Epochs)
+            : WarmStartSchedule.QuantizedOnly(options.Epochs);
+        var run = WarmStartTraining.Train(architecture, training.Samples, validation?.Samples, options.Training(seed), schedule,
+            (name, record) => channel.Info(MessageSensitivity.None, name == WarmStartTraining.FloatName && options.Quantize
+                ? Describe("float warm start, epoch", record, options.FloatWarmStartEpochs, quantized: false)
+                : Describe("epoch", record, options.Epochs, options.Quantize)),
+            log: line => channel.Info(MessageSensitivity.None, line), options.Progress);
+        var result = run.Final;
+        using var model = result.Model;
+        if (run.Quantized is not null) run.Float?.Model.Dispose(); // only the warm start was wanted from it
 
-        var description = new ModelDescription(options.Columns, shape.Channels, shape.Height, shape.Width,
-            options.ResolvedScoringMode, options.ScoringBatchSize, TorchScorerProvider.Summarize(model));
-        var metadata = new ModelMetadata { Seed = seed, Epochs = result.Epochs };
-        var blobs = new Dictionary<string, byte[]> { [TorchScorerProvider.BlobKey] = TorchScorerProvider.Serialize(model, metadata) };
-        if (options.Quantize && TorchScorerProvider.ExportInteger(model, metadata, shape, channel) is { } integerModel)
-            blobs[IntegerScorerProvider.BlobKey] = integerModel;
-        else if (options.ResolvedScoringMode == MLNet.ScoringMode.Integer)
-            throw new InvalidOperationException("ScoringMode.Integer was asked for, but the trained model could not be exported to integers (see the log).");
-        ScorerProviders.Register(TorchScorerProvider.Instance);
-        // The transformer scores from the serialized weights, exactly as it will after Model.Load in another process.
-        return new QuantUNetTransformer(new SegmentationModel(description, blobs));
+        return TrainedTransformer.Create(model, new ModelMetadata { Seed = seed, Epochs = result.Epochs }, shape, options, channel);
     }
 
     private static string Describe(string stage, EpochRecord record, int epochs, bool quantized)

@@ -15,10 +15,10 @@ internal static class CommandRunner
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        if (!process.WaitForExit(TimeSpan.FromMinutes(10)))
         {
             process.Kill(entireProcessTree: true);
-            Assert.Fail($"quantunet {string.Join(' ', arguments)} did not finish in 5 minutes");
+            Assert.Fail($"quantunet {string.Join(' ', arguments)} did not finish in 10 minutes");
         }
         return new Result(process.ExitCode, output.Result, error.Result);
     }

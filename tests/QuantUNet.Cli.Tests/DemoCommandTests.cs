@@ -35,7 +35,16 @@ public sealed class DemoCommandTests
             var timing = root.GetProperty("timing");
             Assert.IsGreaterThan(0.0, timing.GetProperty("quantStepSeconds").GetDouble());
             Assert.IsGreaterThan(0.0, timing.GetProperty("floatStepSeconds").GetDouble());
-            Assert.IsTrue(File.Exists(Path.Combine(directory, "report.md")));
+            Assert.IsTrue(File.Exists(Path.Combine(directory, "quantunet.qint")));
+            var integer = root.GetProperty("integer");
+            Assert.AreEqual(64, integer.GetProperty("images").GetInt32(), "every held-out slice");
+            Assert.IsGreaterThan(0.99, integer.GetProperty("maskAgreement").GetDouble(), "the integer engine follows the fake-quant model");
+            Assert.IsGreaterThan(0.5, integer.GetProperty("dice").GetDouble());
+            StringAssert.Contains(File.ReadAllText(Path.Combine(directory, "report.md")), "masks agree on");
+            var images = ReportCommandTests.LinkedImages(directory);
+            CollectionAssert.AreEquivalent(new[] { "training-curves.png", "layer-bits.png", "overlays.png" }, images.Keys.ToArray());
+            // 64x64 slices in 192-pixel tiles: input, truth, float, fake-quant, integer; 3 slices with lesions and 1 empty.
+            Assert.AreEqual((5 * 198 + 6, 30 + 4 * 198 + 6), images["overlays.png"]);
             // A real model, not a blank: the quick run must find lesions on held-out patients.
             Assert.IsGreaterThan(0.5, root.GetProperty("float").GetProperty("dice").GetDouble());
         }

@@ -25,7 +25,7 @@ public sealed class TrainEvaluateCommandTests
             WriteDataset(data);
             var train = CommandRunner.Run("train", "--data", data, "--out", run, "--size", "32", "--width", "4", "--epochs", "2", "--batch", "8", "--threads", "2");
             Assert.AreEqual(0, train.ExitCode, train.Output + train.Error);
-            foreach (var file in new[] { "model.qunet", "model.qint", "train.json" })
+            foreach (var file in new[] { "model.qunet", "model.qint", "model.zip", "train.json" })
                 Assert.IsTrue(File.Exists(Path.Combine(run, file)), $"{file} missing");
 
             using var report = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(run, "train.json")));
@@ -45,9 +45,10 @@ public sealed class TrainEvaluateCommandTests
             foreach (var layer in layers.EnumerateArray())
                 Assert.IsTrue(layer.GetProperty("weightBits").GetInt32() is >= 2 and <= 8);
 
-            foreach (var (mode, model) in new[] { ("integer", run), ("fakequant", Path.Combine(run, "model.qunet")) })
+            var dice = new Dictionary<string, double>();
+            foreach (var (mode, model) in new[] { ("integer", run), ("fakequant", Path.Combine(run, "model.qunet")), ("integer", Path.Combine(run, "model.zip")) })
             {
-                var output = Path.Combine(directory, mode);
+                var output = Path.Combine(directory, $"{mode}-{Path.GetFileName(model)}");
                 var evaluate = CommandRunner.Run("evaluate", "--model", model, "--data", data, "--out", output, "--mode", mode, "--threads", "2");
                 Assert.AreEqual(0, evaluate.ExitCode, evaluate.Output + evaluate.Error);
                 using var metrics = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(output, "metrics.json")));
@@ -58,6 +59,10 @@ public sealed class TrainEvaluateCommandTests
                 Assert.AreEqual(Slices, figures.GetProperty("images").GetInt32());
                 Assert.AreEqual(Slices / SlicesPerPatient, figures.GetProperty("groups").GetInt32());
                 Assert.AreEqual(32, figures.GetProperty("imageSize").GetInt32(), "the trained side, from the model file");
+                double modelDice = figures.GetProperty("dice").GetDouble();
+                if (mode == "integer" && dice.TryGetValue(mode, out double folderDice))
+                    Assert.AreEqual(folderDice, modelDice, "the ML.NET zip holds the same integer model as the folder");
+                dice[mode] = modelDice;
             }
         }
         finally

@@ -6,8 +6,6 @@ namespace QuantUNet.Cli.Commands;
 /// <summary>Options and checks that train and evaluate share.</summary>
 internal static class DatasetOptions
 {
-    public static Option<DirectoryInfo> Data(string description) => new("--data") { Description = description, Required = true };
-
     public static Option<int> Threads() => new("--threads") { Description = "TorchSharp and integer engine threads (0: all cores).", DefaultValueFactory = _ => 0 };
 
     /// <exception cref="ArgumentException">The side is not a positive multiple of the U-Net's size multiple.</exception>

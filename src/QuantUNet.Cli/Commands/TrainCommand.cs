@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Text.Json;
 using QuantUNet.Cli.Training;
 using QuantUNet.Data;
 using QuantUNet.Integer.Format;
@@ -22,26 +23,39 @@ internal static class TrainCommand
 
     public static Command Create()
     {
-        var data = DatasetOptions.Data("Dataset folder: images/ + masks/, or the LGG layout <patient>/<patient>_N.tif + _N_mask.tif. Each subfolder is a patient.");
-        var output = new Option<DirectoryInfo>("--out") { Description = $"Folder for {ModelFileName}, {IntegerFileName} (quantized models) and train.json.", Required = true };
+        var dataset = new DatasetSource.Options();
+        var output = new Option<DirectoryInfo>("--out") { Description = $"Folder for {ModelFileName}, {IntegerFileName} (quantized models), the ML.NET model {ModelZip.FileName} and train.json; it also holds the training checkpoint (required unless --resume)." };
         var floatOnly = new Option<bool>("--float") { Description = "Train the float U-Net baseline instead of QuantU-Net." };
         var size = new Option<int>("--size") { Description = "Images and masks are resized to this side (a multiple of 16).", DefaultValueFactory = _ => 128 };
         var width = new Option<int>("--width") { Description = "U-Net base width: channels of the first level, doubled at each level below.", DefaultValueFactory = _ => 16 };
         var epochs = new Option<int>("--epochs") { Description = "Epochs in all (for QuantU-Net the float warm start included).", DefaultValueFactory = _ => 20 };
-        var floatEpochs = new Option<int?>("--float-epochs") { Description = $"Float warm-start epochs before quantization-aware training (default: {WarmStartRecipe.WarmStartFraction:P0} of --epochs)." };
+        var floatEpochs = new Option<int?>("--float-epochs") { Description = $"Float warm-start epochs before quantization-aware training (default: {WarmStartSchedule.WarmStartFraction:P0} of --epochs)." };
         var batch = new Option<int>("--batch") { Description = "Images per training step.", DefaultValueFactory = _ => 8 };
         var validationFraction = new Option<double>("--val-fraction") { Description = "Share of the patients held out for validation (0: none).", DefaultValueFactory = _ => 0.2 };
         var seed = new Option<int>("--seed") { Description = "Seeds the split, initialisation and shuffling.", DefaultValueFactory = _ => 1 };
         var channels = new Option<int>("--channels") { Description = "Input channels: 1 (grey) or 3 (RGB, e.g. the LGG slices).", DefaultValueFactory = _ => 1 };
         var threads = DatasetOptions.Threads();
+        var resume = new Option<DirectoryInfo>("--resume")
+        {
+            Description = $"Continue the run whose --out folder this is from its last checkpoint ({TrainingCheckpoint.FileName}), losing at most the epoch it was in; "
+                        + "the settings come from the checkpoint, so give no other option.",
+        };
         var command = new Command("train", "Train QuantU-Net (float warm start, then quantization-aware training with learned bitwidths) or the float U-Net on a dataset folder; write the model, the integer model and train.json.")
         {
-            data, output, floatOnly, size, width, epochs, floatEpochs, batch, validationFraction, seed, channels, threads,
+            output, floatOnly, size, width, epochs, floatEpochs, batch, validationFraction, seed, channels, threads, resume,
         };
+        foreach (var option in dataset.All) command.Options.Add(option);
+        dataset.Data.Required = false; // not with --resume; checked below otherwise
         command.SetAction(parse => UserErrors.Run(() =>
         {
-            var settings = new TrainSettings(
-                parse.GetValue(data)!.FullName, parse.GetValue(output)!.FullName, !parse.GetValue(floatOnly), DatasetOptions.CheckSize(parse.GetValue(size)),
+            var runFolder = parse.GetValue(resume);
+            var given = command.Options.Where(option => option != resume && parse.GetResult(option) is { Implicit: false }).Select(option => option.Name).ToList();
+            if (runFolder is not null && given.Count > 0)
+                throw new ArgumentException($"--resume takes every setting from the run's checkpoint; drop {string.Join(", ", given)}.");
+            if (runFolder is null && (parse.GetValue(dataset.Data) is null || parse.GetValue(output) is null))
+                throw new ArgumentException("train needs --data and --out, or --resume DIR to continue a run.");
+            var settings = runFolder is not null ? ResumedSettings(runFolder.FullName) : new TrainSettings(
+                dataset.Read(parse), parse.GetValue(output)!.FullName, !parse.GetValue(floatOnly), DatasetOptions.CheckSize(parse.GetValue(size)),
                 parse.GetValue(width), parse.GetValue(epochs), parse.GetValue(floatEpochs), parse.GetValue(batch), parse.GetValue(validationFraction),
                 parse.GetValue(seed), parse.GetValue(channels), parse.GetValue(threads));
             var report = Run(settings);
@@ -54,20 +68,36 @@ internal static class TrainCommand
     }
 
     private sealed record TrainSettings(
-        string Data, string OutDirectory, bool Quantize, int Size, int Width, int Epochs, int? FloatEpochs, int Batch,
+        DatasetSource Data, string OutDirectory, bool Quantize, int Size, int Width, int Epochs, int? FloatEpochs, int Batch,
         double ValidationFraction, int Seed, int Channels, int Threads);
+
+    /// <summary>The settings of the run whose --out folder <paramref name="folder"/> is, as its checkpoint keeps them.</summary>
+    private static TrainSettings ResumedSettings(string folder)
+    {
+        if (!TrainingCheckpoint.ExistsIn(folder))
+            throw new ArgumentException($"--resume {folder}: there is no {TrainingCheckpoint.FileName} in it, so it is not the --out folder of a train run.");
+        var stored = TrainingCheckpoint.LoadFrom(folder).CallerSettings?.Deserialize<TrainSettings>()
+            ?? throw new ArgumentException($"{TrainingCheckpoint.PathIn(folder)} holds no quantunet train settings.");
+        return stored with { OutDirectory = folder };
+    }
 
     private static TrainReport Run(TrainSettings settings)
     {
         var clock = Stopwatch.StartNew();
         if (settings.Threads > 0) set_num_threads(settings.Threads);
         var architecture = new QuantUNetOptions { InputChannels = settings.Channels, BaseWidth = settings.Width, Quantize = settings.Quantize };
-        var options = new TrainingOptions { Epochs = settings.Epochs, BatchSize = settings.Batch, Seed = settings.Seed, Threads = settings.Threads };
-        int? warmStartEpoch = settings.Quantize ? settings.FloatEpochs ?? WarmStartRecipe.WarmStartEpoch(settings.Epochs) : null;
+        var options = new TrainingOptions
+        {
+            Epochs = settings.Epochs, BatchSize = settings.Batch, Seed = settings.Seed, Threads = settings.Threads, CheckpointDirectory = settings.OutDirectory,
+        };
+        var schedule = settings.Quantize ? WarmStartSchedule.Split(settings.Epochs, settings.FloatEpochs) : WarmStartSchedule.FloatOnly(settings.Epochs);
+        int? warmStartEpoch = settings.Quantize ? schedule.WarmStartEpoch : null;
 
-        var samples = ImageFolderDataset.Load(settings.Data, new ImageFolderDataset.Options { Size = ImageSize.Square(settings.Size), Channels = settings.Channels });
+        var samples = settings.Data.Load(ImageSize.Square(settings.Size), settings.Channels);
         var (training, validation) = DatasetSplit.ByGroup(samples, settings.ValidationFraction, settings.Seed);
         var split = TrainReport.SplitFacts.From(training, validation);
+        foreach (var warning in DatasetWarnings.Check(training, $"{settings.Data.Path} (training slices)"))
+            Console.Error.WriteLine($"quantunet: warning: {warning}");
         Console.WriteLine($"data: {training.Count} training slices of {split.TrainingPatients.Count} patients, {validation.Count} validation slices of {split.ValidationPatients.Count}, {settings.Size}x{settings.Size}");
 
         var records = new List<TrainReport.EpochFacts>();
@@ -77,16 +107,15 @@ internal static class TrainCommand
             void EpochEnded(string name, EpochRecord record)
             {
                 records.Add(TrainReport.EpochFacts.From(name, record));
-                progress.Log(WarmStartRecipe.Describe(name, record));
+                progress.Log(WarmStartTraining.Describe(name, record));
             }
             void Step(TrainingProgress _) => progress.Advance(1);
-            if (warmStartEpoch is not { } warmStart)
-                return SegmentationTrainer.Train(SegmentationTrainer.CreateModel(architecture, settings.Seed), training, validation, options, Step,
-                    record => EpochEnded("float", record)).Model;
-            // Only the warm start is wanted from the float model: it stops where QuantU-Net takes over.
-            var result = WarmStartRecipe.Train(architecture, training, validation, options, warmStart, floatEpochs: warmStart, EpochEnded, progress.Log, Step);
-            result.FloatModel.Dispose();
-            return result.QuantizedModel;
+            // The checkpoint is in the run's folder, so its settings leave the folder out: a run folder may move.
+            var run = WarmStartTraining.Train(architecture, training, validation, options, schedule, EpochEnded, progress.Log, Step,
+                JsonSerializer.SerializeToElement(settings with { OutDirectory = "" }));
+            // Only the warm start is wanted from the float model of a QuantU-Net run: it stops where QuantU-Net takes over.
+            if (run.Quantized is not null) run.Float?.Model.Dispose();
+            return run.Final.Model;
         });
 
         using (model)
@@ -98,6 +127,7 @@ internal static class TrainCommand
             ModelFile.Save(model, Path.Combine(settings.OutDirectory, ModelFileName), metadata);
             if (model.Quantize)
                 IntegerModelFile.Save(IntegerExporter.Export(model, metadata, ModelFileName, ImageSize.Square(settings.Size)), Path.Combine(settings.OutDirectory, IntegerFileName));
+            ModelZip.Save(Path.Combine(settings.OutDirectory, ModelFileName), model.Quantize, settings.Size, Path.Combine(settings.OutDirectory, ModelZip.FileName));
 
             var report = new TrainReport
             {

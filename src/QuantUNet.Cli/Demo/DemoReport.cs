@@ -2,7 +2,10 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using QuantUNet.Cli.Commands;
+using QuantUNet.Cli.Training;
 using QuantUNet.Data;
+using QuantUNet.Integer;
 using QuantUNet.Torch.Model;
 using QuantUNet.Torch.Training;
 
@@ -19,6 +22,7 @@ internal sealed record DemoReport
     public required int HeldOutSlices { get; init; }
     public required ModelResult Float { get; init; }
     public required ModelResult Quantized { get; init; }
+    public required IntegerResult Integer { get; init; }
     public required StepTimes Timing { get; init; }
     public required double TotalSeconds { get; init; }
     public string Machine { get; init; } = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}";
@@ -30,20 +34,42 @@ internal sealed record DemoReport
             [.. bits.Layers.Select(l => new LayerResult(l.Name, l.Kind.ToString(), l.WeightBits, l.ActivationBits, l.WeightCount + l.BiasCount))];
     }
 
-    public sealed record EpochResult(int Epoch, bool BitwidthTermOn, double Loss, double BitwidthLoss, double? ValidationDice, double AverageWeightBits, double AverageActivationBits, double Seconds);
-
     public sealed record ModelResult(
         double Dice, double MeanDice, [property: JsonPropertyName("iou")] double IoU, double PixelAccuracy, double Precision, double Recall,
         long ParameterCount, double AverageWeightBits, double SizeWeightedWeightBits, double AverageActivationBits,
-        double SizeRatio, long PackedBytes, long Float32Bytes, IReadOnlyList<LayerResult> Layers, IReadOnlyList<EpochResult> Epochs)
+        double SizeRatio, long PackedBytes, long Float32Bytes, IReadOnlyList<LayerResult> Layers, IReadOnlyList<TrainReport.EpochFacts> Epochs)
     {
-        public static ModelResult From(SegmentationScores scores, BitwidthSummary bits, IReadOnlyList<EpochRecord> epochs) => new(
+        /// <param name="model">"float" or "quant", as train.json names its epochs.</param>
+        public static ModelResult From(SegmentationScores scores, BitwidthSummary bits, IReadOnlyList<EpochRecord> epochs, string model) => new(
             scores.Dice, scores.MeanDice, scores.IoU, scores.PixelAccuracy, scores.Precision, scores.Recall,
             bits.ParameterCount, bits.AverageWeightBits, bits.SizeWeightedWeightBits, bits.AverageActivationBits,
             bits.SizeRatio, (bits.QuantizedSizeBits + 7) / 8, bits.ParameterCount * 4,
-            LayerResult.From(bits),
-            epochs.Select(e => new EpochResult(e.Epoch, e.BitwidthTermOn, e.Training.Total, e.Training.Bitwidth, e.Validation?.Dice,
-                e.Bitwidths.AverageWeightBits, e.Bitwidths.AverageActivationBits, e.Seconds)).ToList());
+            LayerResult.From(bits), [.. epochs.Select(e => TrainReport.EpochFacts.From(model, e))]);
+    }
+
+    /// <summary>The exported integer model against the fake-quant model it came from, on the held-out slices.</summary>
+    /// <param name="MaskAgreement">Share of pixels where the two masks agree.</param>
+    /// <param name="Dice">The integer engine's pooled Dice against the truth.</param>
+    public sealed record IntegerResult(int Images, long Pixels, long DifferentPixels, double MaskAgreement, double Dice, long FileBytes)
+    {
+        public static IntegerResult Of(IntegerModel exported, QuantUNetModel fakeQuant, IReadOnlyList<SegmentationSample> samples, int threads, long fileBytes)
+        {
+            using var integer = MaskScorer.Integer(exported, threads);
+            using var torch = MaskScorer.Torch(fakeQuant, unquantized: false);
+            var evaluator = new SegmentationEvaluator();
+            long pixels = 0, different = 0;
+            foreach (var batch in samples.Chunk(MaskScorer.Batch))
+            {
+                byte[] integerMasks = integer.Masks(batch), fakeQuantMasks = torch.Masks(batch);
+                for (int i = 0; i < integerMasks.Length; i++)
+                    if (integerMasks[i] != fakeQuantMasks[i]) different++;
+                pixels += integerMasks.Length;
+                int area = batch[0].Height * batch[0].Width;
+                for (int i = 0; i < batch.Length; i++)
+                    evaluator.Add(integerMasks.AsSpan(i * area, area), batch[i].Mask, batch[i].Height, batch[i].Width, batch[i].GroupId, batch[i].Name);
+            }
+            return new IntegerResult(samples.Count, pixels, different, 1 - (double)different / pixels, evaluator.GetScores().Dice, fileBytes);
+        }
     }
 
     /// <summary>Median seconds of a training step of each model on the same batch.</summary>
@@ -59,11 +85,13 @@ internal sealed record DemoReport
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    public void Write(string directory)
-    {
-        AtomicFile.WriteAllBytes(Path.Combine(directory, "report.json"), JsonSerializer.SerializeToUtf8Bytes(this, Json));
-        AtomicFile.WriteAllBytes(Path.Combine(directory, "report.md"), Encoding.UTF8.GetBytes(Markdown()));
-    }
+    public const string FileName = "report.json";
+
+    /// <summary>Writes report.json; report.md, with the figures, is <see cref="Report.RunReport"/>'s.</summary>
+    public void Write(string directory) => AtomicFile.WriteAllBytes(Path.Combine(directory, FileName), JsonSerializer.SerializeToUtf8Bytes(this, Json));
+
+    /// <exception cref="InvalidDataException">The file is not a demo report; the message names it.</exception>
+    public static DemoReport Load(string path) => Report.RunFile.Read<DemoReport>(path, "demo report");
 
     public string Markdown()
     {
@@ -87,6 +115,9 @@ internal sealed record DemoReport
         md.AppendLine(c, $"| weight bytes | {Float.Float32Bytes:N0} | {Quantized.PackedBytes:N0} | {Quantized.SizeRatio:F2}x smaller |");
         md.AppendLine(c, $"| training step (median of {Timing.Steps}, alternating) | {Timing.FloatStepSeconds * 1000:F0} ms | {Timing.QuantStepSeconds * 1000:F0} ms | {Timing.Ratio:F2}x |");
         md.AppendLine();
+        md.AppendLine(c, $"Integer engine ({DemoRun.IntegerModelFileName}, {Integer.FileBytes:N0} bytes) against the fake-quant QuantU-Net on the {Integer.Images} held-out slices: " +
+                         $"masks agree on {Integer.MaskAgreement * 100:F3}% of pixels ({Integer.DifferentPixels:N0} of {Integer.Pixels:N0} differ); integer Dice {Integer.Dice * 100:F2}% (fake-quant {Quantized.Dice * 100:F2}%).");
+        md.AppendLine();
         md.AppendLine("## Learned bitwidths per layer");
         md.AppendLine();
         md.AppendLine("| layer | kind | weight bits | activation bits | parameters |");
@@ -98,9 +129,8 @@ internal sealed record DemoReport
         md.AppendLine();
         md.AppendLine("| model | epoch | loss | bitwidth term | held-out Dice | weight bits | activation bits | seconds |");
         md.AppendLine("|---|---|---|---|---|---|---|---|");
-        foreach (var (name, result) in new[] { ("float", Float), ("quant", Quantized) })
-            foreach (var e in result.Epochs)
-                md.AppendLine(c, $"| {name} | {e.Epoch} | {e.Loss:F4} | {(e.BitwidthTermOn ? e.BitwidthLoss.ToString("F3", c) : "off")} | {e.ValidationDice:F4} | {e.AverageWeightBits:F2} | {e.AverageActivationBits:F2} | {e.Seconds:F1} |");
+        foreach (var e in Float.Epochs.Concat(Quantized.Epochs))
+            md.AppendLine(c, $"| {e.Model} | {e.Epoch} | {e.Loss.Total:F4} | {(e.BitwidthTermOn ? e.Loss.Bitwidth.ToString("F3", c) : "off")} | {e.Validation?.Dice:F4} | {e.AverageWeightBits:F2} | {e.AverageActivationBits:F2} | {e.Seconds:F1} |");
         return md.ToString();
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
-using QuantUNet.Cli.Training;
 using QuantUNet.Data;
+using QuantUNet.Integer.Format;
+using QuantUNet.Torch.Export;
 using QuantUNet.Torch.Model;
 using QuantUNet.Torch.Quantization;
 using QuantUNet.Torch.Persistence;
@@ -12,30 +13,30 @@ namespace QuantUNet.Cli.Demo;
 /// <summary>
 /// The demo: the float baseline and QuantU-Net trained on the embedded synthetic MRI set and compared
 /// on held-out synthetic patients. Both models see the same number of epochs: QuantU-Net starts from
-/// the float model's weights after <see cref="WarmStartRecipe.WarmStartFraction"/> of them and trains the rest with
+/// the float model's weights after <see cref="WarmStartSchedule.WarmStartFraction"/> of them and trains the rest with
 /// quantization and the bitwidth term on.
 /// </summary>
 internal static class DemoRun
 {
+    public const string FloatModelFile = "float.qunet", QuantModelFile = "quantunet.qunet", IntegerModelFileName = "quantunet" + IntegerModelFile.Extension;
+
     private const int TimedSteps = 15;
 
     public static DemoReport Run(DemoSettings settings, int seed, int threads, string outDirectory, Action<string> log)
     {
         var clock = Stopwatch.StartNew();
         if (threads > 0) set_num_threads(threads);
-        var generator = new SyntheticMriGenerator(new SyntheticMriGenerator.Options
-        {
-            Size = ImageSize.Square(settings.ImageSize), Seed = seed,
-        });
-        var all = generator.Generate(settings.TrainingSlices + settings.HeldOutSlices);
-        var (training, heldOut) = DatasetSplit.ByGroup(all, (double)settings.HeldOutSlices / all.Count, seed);
+        var (training, heldOut) = Data(settings, seed);
         log($"data: {training.Count} training and {heldOut.Count} held-out synthetic slices of {settings.ImageSize}x{settings.ImageSize}, split by patient");
 
         var options = new TrainingOptions { Epochs = settings.Epochs, BatchSize = settings.BatchSize, Seed = seed, Threads = threads };
-        int warmStartEpoch = WarmStartRecipe.WarmStartEpoch(settings.Epochs);
+        int warmStartEpoch = WarmStartSchedule.DefaultWarmStartEpoch(settings.Epochs);
         // The float model trains every epoch: it is the fully trained baseline QuantU-Net is compared with.
-        var (floatModel, floatRun, quantModel, quantRun) = WarmStartRecipe.Train(Architecture(settings), training, heldOut, options,
-            warmStartEpoch, floatEpochs: settings.Epochs, (name, record) => log(WarmStartRecipe.Describe(name, record)), log);
+        var schedule = new WarmStartSchedule(settings.Epochs, warmStartEpoch, settings.Epochs - warmStartEpoch);
+        var run = WarmStartTraining.Train(Architecture(settings), training, heldOut, options, schedule,
+            (name, record) => log(WarmStartTraining.Describe(name, record)), log);
+        var (floatRun, quantRun) = (run.Float!, run.Quantized!);
+        var (floatModel, quantModel) = (floatRun.Model, quantRun.Model);
 
         log("evaluating on the held-out patients");
         var floatScores = ModelScoring.Evaluate(floatModel, heldOut, settings.BatchSize);
@@ -45,8 +46,15 @@ internal static class DemoRun
         var timing = TimeSteps(settings, training, options, seed);
 
         Directory.CreateDirectory(outDirectory);
-        ModelFile.Save(floatModel, Path.Combine(outDirectory, "float.qunet"), new ModelMetadata { Seed = seed, Epochs = floatRun.Epochs });
-        ModelFile.Save(quantModel, Path.Combine(outDirectory, "quantunet.qunet"), new ModelMetadata { Seed = seed, Epochs = quantRun.Epochs });
+        ModelFile.Save(floatModel, Path.Combine(outDirectory, FloatModelFile), new ModelMetadata { Seed = seed, Epochs = floatRun.Epochs });
+        var quantMetadata = new ModelMetadata { Seed = seed, Epochs = quantRun.Epochs };
+        ModelFile.Save(quantModel, Path.Combine(outDirectory, QuantModelFile), quantMetadata);
+
+        log("exporting QuantU-Net to the integer engine and checking it against the fake-quant model on the held-out slices");
+        var exported = IntegerExporter.Export(quantModel, quantMetadata, QuantModelFile, ImageSize.Square(settings.ImageSize));
+        var integerPath = Path.Combine(outDirectory, IntegerModelFileName);
+        IntegerModelFile.Save(exported, integerPath);
+        var integerCheck = DemoReport.IntegerResult.Of(exported, quantModel, heldOut, get_num_threads(), new FileInfo(integerPath).Length);
 
         return new DemoReport
         {
@@ -56,11 +64,23 @@ internal static class DemoRun
             WarmStartEpoch = warmStartEpoch,
             TrainingSlices = training.Count,
             HeldOutSlices = heldOut.Count,
-            Float = DemoReport.ModelResult.From(floatScores, floatModel.Bitwidths(), floatRun.Epochs),
-            Quantized = DemoReport.ModelResult.From(quantScores, quantModel.Bitwidths(), quantRun.Epochs),
+            Float = DemoReport.ModelResult.From(floatScores, floatModel.Bitwidths(), floatRun.Epochs, "float"),
+            Quantized = DemoReport.ModelResult.From(quantScores, quantModel.Bitwidths(), quantRun.Epochs, "quant"),
+            Integer = integerCheck,
             Timing = timing,
             TotalSeconds = clock.Elapsed.TotalSeconds,
         };
+    }
+
+    /// <summary>The synthetic slices of a demo, split by patient into training and held-out sets; the same for the same settings and seed.</summary>
+    public static (IReadOnlyList<SegmentationSample> Training, IReadOnlyList<SegmentationSample> HeldOut) Data(DemoSettings settings, int seed)
+    {
+        var generator = new SyntheticMriGenerator(new SyntheticMriGenerator.Options
+        {
+            Size = ImageSize.Square(settings.ImageSize), Seed = seed,
+        });
+        var all = generator.Generate(settings.TrainingSlices + settings.HeldOutSlices);
+        return DatasetSplit.ByGroup(all, (double)settings.HeldOutSlices / all.Count, seed);
     }
 
     private static QuantUNetOptions Architecture(DemoSettings settings, bool quantize = false) =>

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using QuantUNet.Cli.Commands;
 using QuantUNet.Cli.Demo;
 using QuantUNet.Data;
 using QuantUNet.Torch.Model;
@@ -9,7 +10,7 @@ namespace QuantUNet.Cli.Training;
 /// <summary>What <c>quantunet train</c> did, serialised as train.json.</summary>
 internal sealed record TrainReport
 {
-    public required string Data { get; init; }
+    public required DatasetSource Data { get; init; }
     public required bool Quantized { get; init; }
     public required int ImageSize { get; init; }
     public required int BaseWidth { get; init; }
