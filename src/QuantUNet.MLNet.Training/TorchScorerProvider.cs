@@ -38,9 +38,7 @@ internal sealed class TorchScorerProvider : ISegmentationScorerProvider
     /// <summary>The model's learned widths; a float model's layers are reported at 32 bits.</summary>
     public static QuantUNetModelSummary Summarize(QuantUNetModel model)
     {
-        var layers = model.Bitwidths().Layers.Select(l => model.Quantize
-            ? new QuantUNetLayer(l.Name, l.WeightBits, l.ActivationBits, l.WeightCount, l.BiasCount)
-            : new QuantUNetLayer(l.Name, 32, 32, l.WeightCount, l.BiasCount));
+        var layers = model.Bitwidths().Layers.Select(l => new QuantUNetLayer(l.Name, l.WeightBits, l.ActivationBits, l.WeightCount, l.BiasCount));
         return new QuantUNetModelSummary(model.Quantize, model.Options.BaseWidth, [.. layers]);
     }
 

@@ -64,7 +64,12 @@ internal sealed record DatasetSource(string Path, string? Labels, string Label, 
             DefaultValueFactory = _ => 8,
         };
 
-        public IEnumerable<Option> All => [Data, Labels, Label, Axis, Slab];
+        /// <summary>Puts the dataset options first in <paramref name="command"/>'s help, where a user looks for them.</summary>
+        public void AddTo(Command command)
+        {
+            Option[] options = [Data, Labels, Label, Axis, Slab];
+            for (int i = 0; i < options.Length; i++) command.Options.Insert(i, options[i]);
+        }
 
         public DatasetSource Read(ParseResult parse)
         {

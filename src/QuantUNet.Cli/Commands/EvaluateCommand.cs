@@ -16,11 +16,11 @@ internal static class EvaluateCommand
         var mode = TrainedModel.ModeOption();
         var size = TrainedModel.SizeOption("images and masks");
         var threads = DatasetOptions.Threads();
-        var command = new Command("evaluate", "Score every image of a dataset folder with a trained model; write metrics.json (Dice, mean per-image and per-patient Dice, IoU, pixel accuracy, precision, recall, HD95).")
+        var command = new Command("evaluate", "Score every slice of an image folder or a NIfTI volume with a trained model; write metrics.json (Dice, mean per-image and per-patient Dice, IoU, pixel accuracy, precision, recall, HD95).")
         {
             model, output, mode, size, threads,
         };
-        foreach (var option in dataset.All) command.Options.Add(option);
+        dataset.AddTo(command);
         command.SetAction(parse => UserErrors.Run(() =>
         {
             var metrics = Run(parse.GetValue(model)!.FullName, dataset.Read(parse), parse.GetValue(mode), parse.GetValue(size), parse.GetValue(threads));

@@ -40,11 +40,11 @@ internal static class TrainCommand
             Description = $"Continue the run whose --out folder this is from its last checkpoint ({TrainingCheckpoint.FileName}), losing at most the epoch it was in; "
                         + "the settings come from the checkpoint, so give no other option.",
         };
-        var command = new Command("train", "Train QuantU-Net (float warm start, then quantization-aware training with learned bitwidths) or the float U-Net on a dataset folder; write the model, the integer model and train.json.")
+        var command = new Command("train", "Train QuantU-Net (float warm start, then quantization-aware training with learned bitwidths) or the float U-Net on an image folder or a NIfTI volume; write the model, the integer model and train.json.")
         {
             output, floatOnly, size, width, epochs, floatEpochs, batch, validationFraction, seed, channels, threads, resume,
         };
-        foreach (var option in dataset.All) command.Options.Add(option);
+        dataset.AddTo(command);
         dataset.Data.Required = false; // not with --resume; checked below otherwise
         command.SetAction(parse => UserErrors.Run(() =>
         {

@@ -26,7 +26,11 @@ public sealed record BitwidthSummary(IReadOnlyList<LayerBitwidth> Layers)
     /// <summary>The float32 model's size over the packed quantized one.</summary>
     public double SizeRatio => ParameterCount * 32.0 / QuantizedSizeBits;
 
+    /// <summary>The width of every weight and activation of a float model (quantizers off): float32.</summary>
+    public const int FloatBits = 32;
+
+    /// <summary>The model's widths; a float model's are <see cref="FloatBits"/>, whatever its unused quantizers hold.</summary>
     internal static BitwidthSummary Of(QuantUNetModel model) => new(model.Layers.Select(l => new LayerBitwidth(
-        l.GetName(), l.Kind, l.WeightQuantizer.BitWidth.Current, l.InputQuantizer.BitWidth.Current,
+        l.GetName(), l.Kind, model.Quantize ? l.WeightQuantizer.BitWidth.Current : FloatBits, model.Quantize ? l.InputQuantizer.BitWidth.Current : FloatBits,
         l.Weight.numel(), l.Bias.numel())).ToList());
 }
