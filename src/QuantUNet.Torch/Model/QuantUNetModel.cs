@@ -118,7 +118,7 @@ public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
     {
         var low = input.amin([2, 3], keepdim: true);
         var range = input.amax([2, 3], keepdim: true) - low;
-        return ((input - low) / range.clamp_min(1e-12)).where(range > 0, 0);
+        return ((input - low) / range.ClampMin(1e-12)).where(range > 0, 0);
     }
 
     private void CheckInput(Tensor input)

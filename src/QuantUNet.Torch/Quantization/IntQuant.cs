@@ -50,7 +50,7 @@ public static class IntQuant
             double low = (double)vars[4], high = (double)vars[5];
             var u = x / scale;
             var rounded = u.round();
-            var q = rounded.clamp(low, high);
+            var q = rounded.ClampBetween(low, high);
             var inRange = rounded.eq(q).to_type(x.dtype);
             var w = q - u.mul_(inRange);
             ctx.save_for_backward([inRange, w, scale]);

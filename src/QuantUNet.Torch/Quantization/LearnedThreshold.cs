@@ -76,6 +76,6 @@ public sealed class LearnedThreshold : nn.Module
         const long maxSamples = 1 << 18;
         if (values.shape[0] > maxSamples) values = values[TensorIndex.Slice(0, null, values.shape[0] / maxSamples)];
         var statistic = Percentile >= 1 ? values.max() : values.quantile(tensor(Percentile, dtype: values.dtype), 0, false);
-        return statistic.clamp_min(1e-6);
+        return statistic.ClampMin(1e-6);
     }
 }

@@ -12,6 +12,6 @@ public static class MaxAbsThreshold
     public static Tensor PerChannel(Tensor x, int channelAxis)
     {
         var reduced = Enumerable.Range(0, (int)x.dim()).Where(a => a != channelAxis).Select(a => (long)a).ToArray();
-        return x.abs().amax(reduced, keepdim: true).clamp_min(1e-8);
+        return x.abs().amax(reduced, keepdim: true).ClampMin(1e-8);
     }
 }
