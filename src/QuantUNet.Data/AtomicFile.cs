@@ -6,6 +6,20 @@ namespace QuantUNet.Data;
 /// </summary>
 public static class AtomicFile
 {
+    private const string TemporarySuffix = ".tmp";
+
+    /// <summary>
+    /// Deletes the temporary siblings that writes of <paramref name="path"/> left behind when their process was killed
+    /// before the rename; the file itself, whole or absent, is left alone.
+    /// </summary>
+    public static void DeleteUnfinishedWrites(string path)
+    {
+        var fullPath = Path.GetFullPath(path);
+        var folder = Path.GetDirectoryName(fullPath);
+        if (folder is null || !Directory.Exists(folder)) return;
+        foreach (var temporary in Directory.EnumerateFiles(folder, $".{Path.GetFileName(fullPath)}.*{TemporarySuffix}")) File.Delete(temporary);
+    }
+
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {
         var fullPath = Path.GetFullPath(path);
@@ -13,7 +27,7 @@ public static class AtomicFile
             ?? throw new ArgumentException($"{path}: has no parent folder to write into.", nameof(path));
         Directory.CreateDirectory(folder);
         // Same folder as the target: a rename across file systems would not be atomic.
-        var temp = Path.Combine(folder, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
+        var temp = Path.Combine(folder, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}{TemporarySuffix}");
         try
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using QuantUNet.Data;
 using QuantUNet.Torch.Persistence;
@@ -85,10 +84,7 @@ public sealed class ResumeTests
     /// <summary>Starts quantunet, waits for <paramref name="epochLine"/> (its checkpoint is written and the next epoch has begun), and kills it with SIGKILL.</summary>
     private static void KillAfter(string epochLine, string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "quantunet.dll"));
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
+        using var process = CommandRunner.Start(arguments);
         var error = process.StandardError.ReadToEndAsync();
         var output = new List<string>();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));

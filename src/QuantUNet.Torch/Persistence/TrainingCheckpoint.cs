@@ -3,6 +3,8 @@ using System.Text.Json.Serialization;
 using QuantUNet.Torch.Model;
 using QuantUNet.Torch.Training;
 
+using QuantUNet.Data;
+
 namespace QuantUNet.Torch.Persistence;
 
 /// <summary>
@@ -55,15 +57,8 @@ public sealed record TrainingCheckpoint
 
     public static bool ExistsIn(string directory) => File.Exists(PathIn(directory));
 
-    /// <summary>
-    /// Deletes the temporary files of checkpoint writes that a killed run left in <paramref name="directory"/>
-    /// (<see cref="QuantUNet.Data.AtomicFile"/> writes ".NAME.RANDOM.tmp" beside the target, then renames it).
-    /// </summary>
-    public static void DeleteUnfinishedWrites(string directory)
-    {
-        if (!Directory.Exists(directory)) return;
-        foreach (var temporary in Directory.EnumerateFiles(directory, $".{FileName}.*.tmp")) File.Delete(temporary);
-    }
+    /// <summary>Deletes the temporary files of checkpoint writes that a killed run left in <paramref name="directory"/>.</summary>
+    public static void DeleteUnfinishedWrites(string directory) => AtomicFile.DeleteUnfinishedWrites(PathIn(directory));
 
     public void SaveIn(string directory) =>
         ChecksummedFile.Write(PathIn(directory), Kind, JsonSerializer.SerializeToUtf8Bytes(this, ModelFile.Json), [FloatModelState, QuantizedModelState, OptimizerState]);
