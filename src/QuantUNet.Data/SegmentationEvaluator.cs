@@ -23,6 +23,25 @@ public sealed class SegmentationEvaluator
         return score;
     }
 
+    /// <summary>
+    /// Scores a batch of samples against their predicted masks, concatenated in the samples' order as a batch scorer
+    /// returns them; each sample's name and group are kept.
+    /// </summary>
+    /// <exception cref="ArgumentException">The masks do not add up to the samples' pixels.</exception>
+    public void Add(ReadOnlySpan<byte> predictedBatch, IReadOnlyList<SegmentationSample> samples)
+    {
+        long pixels = samples.Sum(s => (long)s.Height * s.Width);
+        if (pixels != predictedBatch.Length)
+            throw new ArgumentException($"{predictedBatch.Length} predicted pixels for {samples.Count} samples of {pixels} pixels.", nameof(predictedBatch));
+        int offset = 0;
+        foreach (var sample in samples)
+        {
+            int area = sample.Height * sample.Width;
+            Add(predictedBatch.Slice(offset, area), sample.Mask, sample.Height, sample.Width, sample.GroupId, sample.Name);
+            offset += area;
+        }
+    }
+
     /// <summary>An immutable summary of every image added so far.</summary>
     /// <exception cref="InvalidOperationException">No image has been added.</exception>
     public SegmentationScores GetScores()

@@ -28,6 +28,27 @@ public sealed class SegmentationEvaluatorTests
     }
 
     [TestMethod]
+    public void ABatchOfConcatenatedMasksScoresLikeItsImagesOneByOne()
+    {
+        SegmentationSample[] samples =
+        [
+            new("hit", "p1", 1, 2, 2, new float[4], Full),
+            new("miss", "p2", 1, 2, 2, new float[4], [1, 0, 0, 0]),
+        ];
+        byte[] predicted = [.. Full, .. Empty];
+        var batch = new SegmentationEvaluator();
+        batch.Add(predicted, samples);
+        var oneByOne = new SegmentationEvaluator();
+        oneByOne.Add(Full, Full, 2, 2, "p1", "hit");
+        oneByOne.Add(Empty, [1, 0, 0, 0], 2, 2, "p2", "miss");
+
+        Assert.AreEqual(oneByOne.GetScores().Counts, batch.GetScores().Counts);
+        Assert.AreEqual(0.5, batch.GetScores().MeanGroupDice, 1e-12);
+        CollectionAssert.AreEqual(new[] { "hit", "miss" }, batch.GetScores().PerImage.Select(i => i.Name).ToArray());
+        Assert.ThrowsExactly<ArgumentException>(() => new SegmentationEvaluator().Add(predicted.AsSpan(1), samples));
+    }
+
+    [TestMethod]
     public void Hd95IsAveragedOverImagesWhereItIsDefined()
     {
         var evaluator = new SegmentationEvaluator();

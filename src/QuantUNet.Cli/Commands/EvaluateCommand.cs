@@ -52,9 +52,7 @@ internal static class EvaluateCommand
             using var scorer = model.Scorer(mode, threads);
             foreach (var batch in samples.Chunk(MaskScorer.Batch))
             {
-                var masks = scorer.Masks(batch);
-                for (int i = 0; i < batch.Length; i++)
-                    evaluator.Add(masks.AsSpan(i * side * side, side * side), batch[i].Mask, side, side, batch[i].GroupId, batch[i].Name);
+                evaluator.Add(scorer.Masks(batch), batch);
                 progress.Advance(batch.Length);
             }
             return 0;

@@ -64,9 +64,7 @@ internal sealed record DemoReport
                 for (int i = 0; i < integerMasks.Length; i++)
                     if (integerMasks[i] != fakeQuantMasks[i]) different++;
                 pixels += integerMasks.Length;
-                int area = batch[0].Height * batch[0].Width;
-                for (int i = 0; i < batch.Length; i++)
-                    evaluator.Add(integerMasks.AsSpan(i * area, area), batch[i].Mask, batch[i].Height, batch[i].Width, batch[i].GroupId, batch[i].Name);
+                evaluator.Add(integerMasks, batch);
             }
             return new IntegerResult(samples.Count, pixels, different, 1 - (double)different / pixels, evaluator.GetScores().Dice, fileBytes);
         }

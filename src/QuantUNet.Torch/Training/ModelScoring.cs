@@ -41,12 +41,8 @@ public static class ModelScoring
             var batch = samples.Skip(start).Take(batchSize).ToList();
             using var scope = NewDisposeScope();
             var (images, _) = SampleTensors.Stack(batch);
-            var predicted = (Logits(model, images, batchSize) > 0).to(ScalarType.Byte).flatten(1);
-            for (int i = 0; i < batch.Count; i++)
-            {
-                var sample = batch[i];
-                evaluator.Add(predicted[i].data<byte>().ToArray(), sample.Mask, sample.Height, sample.Width, sample.GroupId, sample.Name);
-            }
+            var predicted = (Logits(model, images, batchSize) > 0).to(ScalarType.Byte);
+            evaluator.Add(predicted.data<byte>().ToArray(), batch);
         }
         return evaluator.GetScores();
     }
