@@ -20,6 +20,14 @@ public sealed record TrainingOptions
 
     public BitwidthLossKind BitwidthLoss { get; init; } = BitwidthLossKind.PlainMean;
 
+    /// <summary>
+    /// A bit budget: when set, the bitwidth term penalises only the excess of the average weight bits (plain
+    /// mean over the layers, the paper's statistic) over this target (a hinge, as in Uhlich et al. 2020), so the
+    /// widths are still learned per layer but stop falling once the average meets the budget. Null: the paper's
+    /// plain lambda term.
+    /// </summary>
+    public double? TargetBits { get; init; }
+
     /// <summary>Average the activation widths into the bitwidth term as well.</summary>
     public bool PenalizeActivationBits { get; init; } = true;
 
@@ -48,5 +56,7 @@ public sealed record TrainingOptions
         if (LearningRate <= 0 || QuantizerLearningRate <= 0) throw new ArgumentOutOfRangeException(nameof(LearningRate), "Learning rates must be positive.");
         if (Lambda < 0) throw new ArgumentOutOfRangeException(nameof(Lambda), Lambda, "Lambda must not be negative.");
         if (BitwidthWarmupEpochs < 0) throw new ArgumentOutOfRangeException(nameof(BitwidthWarmupEpochs));
+        if (TargetBits is { } target && !(target >= 2 && target <= 8))
+            throw new ArgumentOutOfRangeException(nameof(TargetBits), target, "The target average weight width must lie in the learnable range, 2 to 8 bits.");
     }
 }
