@@ -7,8 +7,8 @@ using static TorchSharp.torch;
 namespace QuantUNet.Torch.Tests;
 
 /// <summary>
-/// A tiny QuantU-Net trained a few steps (its bits drop from 8 to 6), and a copy of it with every
-/// width from 2 to 8 across its layers, exported to integers and scored by the engine against the
+/// A tiny QuantU-Net trained a few steps (its bits drop from 8 to 6), a copy of it with every
+/// width from 2 to 8 across its layers and non-trivial BatchNorm statistics to fold, exported to integers and scored by the engine against the
 /// TorchSharp model's float64 twin (exact to 1e-13 of a step, so every code and mask must match) and
 /// against the float32 fake-quant model itself (which differs only where float32 rounding crossed a tie).
 /// </summary>
@@ -26,6 +26,7 @@ public sealed class IntegerExportTests
         trained = SegmentationTrainer.Train(SegmentationTrainer.CreateModel(TestModels.Tiny(), options.Seed), TestModels.Blobs(32, Size, seed: 1), null, options).Model;
         mixed = Clone(trained);
         SetWidths(mixed, layer => 2 + layer % 7, layer => 2 + (3 * layer + 1) % 7);
+        BatchNormStatistics.Randomize(mixed, seed: 5);
         validation = EightBitImages.From(TestModels.Blobs(Images, Size, seed: 2));
         noise = new byte[Images * Size * Size];
         new Random(4).NextBytes(noise);
@@ -147,6 +148,23 @@ public sealed class IntegerExportTests
         var error = Assert.ThrowsExactly<InvalidDataException>(() => IntegerExporter.Export(crafted));
         StringAssert.Contains(error.Message, "layer final: output channel 0 could overflow");
         StringAssert.Contains(error.Message, "does not fit in int32");
+    }
+
+    [TestMethod]
+    public void TheExportFoldsEachBatchNormIntoItsLayersWeightCodes()
+    {
+        var exported = IntegerExporter.Export(mixed);
+        int changed = 0;
+        foreach (var (layer, integer) in mixed.Layers.Zip(exported.Layers).Where(pair => pair.First.Norm is not null))
+        {
+            using var scope = NewDisposeScope();
+            var expected = layer.WeightQuantizer.Integers(layer.FoldedFloatWeights().Weight).to_type(ScalarType.Int8).data<sbyte>().ToArray();
+            CollectionAssert.AreEqual(expected, integer.Weights, $"{integer.Name}: the codes are those of the folded weights");
+            // A positive gain leaves a channel's max-abs codes as they were; a negative one (gamma < 0) flips them.
+            var unfolded = layer.WeightQuantizer.Integers(layer.Weight).to_type(ScalarType.Int8).data<sbyte>().ToArray();
+            if (!unfolded.SequenceEqual(integer.Weights)) changed++;
+        }
+        Assert.IsGreaterThan(0, changed, "the BatchNorms must change some codes, or the test proves nothing");
     }
 
     [TestMethod]

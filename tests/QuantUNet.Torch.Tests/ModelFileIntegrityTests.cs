@@ -1,4 +1,8 @@
 using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using QuantUNet.Torch.Model;
+using QuantUNet.Torch.Training;
 using QuantUNet.Integer.Format;
 using QuantUNet.Torch.Persistence;
 
@@ -29,6 +33,29 @@ public sealed class ModelFileIntegrityTests
 
     [TestMethod]
     public void TheSavedFileLoads() => Assert.AreEqual(7, Load(_bytes).Seed);
+
+    [TestMethod]
+    public void AFileWrittenBeforeBatchNormExistedLoadsAsANetworkWithout()
+    {
+        using var model = SegmentationTrainer.CreateModel(TestModels.Tiny() with { BatchNorm = false }, 7);
+        var path = Path.Combine(_folder, "before-batchnorm.qunet");
+        ModelFile.Save(model, path, new ModelMetadata { Seed = 7 });
+        // The header as the previous version wrote it: the same, without the BatchNorm field.
+        var (header, sections) = ChecksummedFile.Read(path, ModelFile.FileKind, sectionCount: 1);
+        var json = JsonNode.Parse(header.Span)!;
+        Assert.IsTrue(json["Model"]!.AsObject().Remove(nameof(QuantUNetOptions.BatchNorm)));
+        ChecksummedFile.Write(path, ModelFile.FileKind, JsonSerializer.SerializeToUtf8Bytes(json), [sections[0].ToArray()]);
+
+        var (loaded, _) = ModelFile.Load(path);
+        using (loaded)
+        {
+            Assert.IsFalse(loaded.Options.BatchNorm);
+            Assert.IsTrue(loaded.Layers.All(l => l.Norm is null));
+            using var input = TorchSharp.torch.rand(1, 1, 16, 16);
+            model.eval();
+            Assert.IsTrue(model.forward(input).equal(loaded.forward(input)).all().item<bool>(), "the old file's weights come back as they were");
+        }
+    }
 
     [TestMethod]
     public void TruncatedFilesAreRefused()

@@ -60,7 +60,42 @@ public sealed class ModelTests
         using var model = TestModels.Create();
         // 23 layers x (weight offset + input offset + input threshold), less the image input's fixed threshold.
         Assert.AreEqual(23 * 3 - 1, model.QuantizerParameters().Count());
-        Assert.AreEqual(23 * 2, model.WeightParameters().Count());
+        // Weight and bias of every layer, and scale and shift of the BatchNorm after each of the 18 3x3 convolutions.
+        Assert.AreEqual(23 * 2 + 18 * 2, model.WeightParameters().Count());
+        Assert.AreEqual(18, model.Layers.Count(l => l.Norm is not null));
+        Assert.IsTrue(model.Layers.Where(l => l.Norm is not null).All(l => l.Kind == LayerKind.Conv3x3));
+    }
+
+    [TestMethod]
+    public void InEvalModeAFloatLayerWithBatchNormIsTheConvolutionWithItsFoldedWeights()
+    {
+        using var model = TestModels.Create(quantize: false);
+        BatchNormStatistics.Randomize(model, seed: 2);
+        model.eval();
+        var layer = model.Layers[1];
+        using var input = rand(2, layer.Weight.shape[1], 16, 16);
+        using var output = layer.forward(input);
+        var (weight, bias) = layer.FoldedFloatWeights();
+        using var folded = nn.functional.conv2d(input, weight, bias, padding: [1, 1]);
+        double error = (output - folded).abs().max().item<float>();
+        Assert.IsLessThan(1e-5, error, $"folded convolution differs from conv + BatchNorm by {error}");
+        Assert.IsGreaterThan(0.1, (output - nn.functional.conv2d(input, layer.Weight, layer.Bias, padding: [1, 1])).abs().max().item<float>(),
+            "the randomized BatchNorm must change the layer, or the test proves nothing");
+    }
+
+    [TestMethod]
+    public void QatTrainsTheBatchNormsScaleAndShiftThroughTheFoldAndLeavesItsStatistics()
+    {
+        using var model = TestModels.Create();
+        BatchNormStatistics.Randomize(model, seed: 3);
+        var norm = model.Layers[0].Norm!;
+        using var meanBefore = norm.running_mean!.clone();
+        model.train();
+        using var output = model.forward(rand(2, 1, 16, 16));
+        output.sum().backward();
+        Assert.IsTrue(norm.weight!.grad is { } gammaGradient && gammaGradient.abs().sum().item<float>() > 0, "gamma gets a gradient through the folded weights");
+        Assert.IsTrue(norm.bias!.grad is { } betaGradient && betaGradient.abs().sum().item<float>() > 0, "beta gets a gradient through the folded bias");
+        Assert.IsTrue(norm.running_mean!.equal(meanBefore).all().item<bool>(), "QAT uses the running statistics and does not update them");
     }
 
     [TestMethod]

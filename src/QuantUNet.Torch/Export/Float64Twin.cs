@@ -24,16 +24,22 @@ public static class Float64Twin
     public static QuantUNetModel Create(QuantUNetModel model)
     {
         if (!model.Quantize) throw new ArgumentException("The model runs with quantization off (a float baseline); only a quantized model has integer codes.", nameof(model));
-        var twin = Construct(model.Options);
+        // BatchNorms are folded into the twin's weights, as the integer model stores them.
+        var twin = Construct(model.Options with { BatchNorm = false });
         using var _ = no_grad();
-        foreach (var ((_, target), (_, source)) in twin.named_parameters().Zip(model.named_parameters())) target.copy_(source);
-        foreach (var ((_, target), (_, source)) in twin.named_buffers().Zip(model.named_buffers())) target.copy_(source);
+        var parameters = model.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
+        var buffers = model.named_buffers().ToDictionary(b => b.name, b => b.buffer);
+        foreach (var (name, target) in twin.named_parameters()) target.copy_(parameters[name]);
+        foreach (var (name, target) in twin.named_buffers()) target.copy_(buffers[name]);
         twin.eval();
         foreach (var (source, copy) in model.Layers.Zip(twin.Layers))
         {
             using var scope = NewDisposeScope();
             var quantizer = copy.WeightQuantizer;
-            var codes = source.WeightQuantizer.Integers(source.Weight).to_type(ScalarType.Float64);
+            var (sourceWeight, sourceBias) = source.FoldedFloatWeights();
+            copy.Weight.copy_(sourceWeight);
+            copy.Bias.copy_(sourceBias);
+            var codes = source.WeightQuantizer.Integers(sourceWeight).to_type(ScalarType.Float64);
             var weightStep = quantizer.FakeQuantize(copy.Weight).Scale;
             var weights = codes * weightStep;
             if (quantizer.LearnedThreshold is null)
@@ -60,8 +66,9 @@ public static class Float64Twin
     /// <summary>The bias codes as the float32 forward pass rounds them: round_half_even(b / (s_in * s_w[c])).</summary>
     internal static Tensor BiasCodes(QuantizedLayer layer)
     {
-        var step = InputStep(layer.InputQuantizer, layer.Bias.dtype) * layer.WeightQuantizer.FakeQuantize(layer.Weight).Scale.flatten();
-        return (layer.Bias / step).round();
+        var (weight, bias) = layer.FoldedFloatWeights();
+        var step = InputStep(layer.InputQuantizer, bias.dtype) * layer.WeightQuantizer.FakeQuantize(weight).Scale.flatten();
+        return (bias / step).round();
     }
 
     private static QuantUNetModel Construct(QuantUNetOptions options)

@@ -9,7 +9,7 @@ namespace QuantUNet.Torch.Export;
 
 /// <summary>
 /// Turns a trained quantized <see cref="QuantUNetModel"/> into an <see cref="IntegerModel"/>: per layer,
-/// the weight codes of <see cref="Quantizer.Integers"/>, the int32 bias codes the float32 forward pass
+/// the weight codes of <see cref="Quantizer.Integers"/> (of the weights with any BatchNorm folded in, as QAT quantizes them), the int32 bias codes the float32 forward pass
 /// rounds to, the steps T / N in float64 (<see cref="Quantizer.Float64Steps"/>), and for every consumer of the layer's
 /// output (two for an encoder layer: the pooled path and the skip) the multipliers
 /// M[c] = s_in * s_w[c] / s_consumer. The model checks every accumulator's worst case against int32
@@ -35,7 +35,9 @@ public static class IntegerExporter
             var edges = UNetWiring.Of(model).ToLookup(e => e.From);
             var layers = model.Layers.Select((layer, index) =>
             {
-                var weightSteps = layer.WeightQuantizer.Float64Steps(layer.Weight);
+                using var scope = NewDisposeScope();
+                var (weight, _) = layer.FoldedFloatWeights();
+                var weightSteps = layer.WeightQuantizer.Float64Steps(weight);
                 return new IntegerLayer
                 {
                     Name = names[index],
@@ -82,7 +84,7 @@ public static class IntegerExporter
     private static sbyte[] WeightCodes(QuantizedLayer layer)
     {
         using var scope = NewDisposeScope();
-        var codes = layer.WeightQuantizer.Integers(layer.Weight);
+        var codes = layer.WeightQuantizer.Integers(layer.FoldedFloatWeights().Weight);
         if (layer.WeightQuantizer.OutputChannelAxis == 1) codes = codes.permute(1, 0, 2, 3);
         return codes.contiguous().to_type(ScalarType.Int8).data<sbyte>().ToArray();
     }

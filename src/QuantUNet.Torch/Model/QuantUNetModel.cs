@@ -26,19 +26,21 @@ public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
         var settings = options.Quantization;
         var list = new List<QuantizedLayer>();
         long channels = options.InputChannels, width = options.BaseWidth;
+        QuantConv2d Conv3x3(string name, long inputs, long outputs, bool imageInput = false) =>
+            new(name, inputs, outputs, 3, settings, imageInput, options.BatchNorm);
         for (int level = 1; level <= Levels; level++, width *= 2)
         {
-            list.Add(new QuantConv2d($"enc{level}_conv1", channels, width, 3, settings, imageInput: level == 1));
-            list.Add(new QuantConv2d($"enc{level}_conv2", width, width, 3, settings));
+            list.Add(Conv3x3($"enc{level}_conv1", channels, width, imageInput: level == 1));
+            list.Add(Conv3x3($"enc{level}_conv2", width, width));
             channels = width;
         }
-        list.Add(new QuantConv2d("bottleneck_conv1", channels, width, 3, settings));
-        list.Add(new QuantConv2d("bottleneck_conv2", width, width, 3, settings));
+        list.Add(Conv3x3("bottleneck_conv1", channels, width));
+        list.Add(Conv3x3("bottleneck_conv2", width, width));
         for (int level = Levels; level >= 1; level--, width /= 2)
         {
             list.Add(new QuantConvTranspose2d($"up{level}", width, width / 2, settings));
-            list.Add(new QuantConv2d($"dec{level}_conv1", width, width / 2, 3, settings));
-            list.Add(new QuantConv2d($"dec{level}_conv2", width / 2, width / 2, 3, settings));
+            list.Add(Conv3x3($"dec{level}_conv1", width, width / 2));
+            list.Add(Conv3x3($"dec{level}_conv2", width / 2, width / 2));
         }
         list.Add(new QuantConv2d("final", width, 1, 1, settings));
 
@@ -93,8 +95,9 @@ public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
     public IEnumerable<Parameter> QuantizerParameters() =>
         ordered.SelectMany(l => l.InputQuantizer.parameters().Concat(l.WeightQuantizer.parameters()));
 
-    /// <summary>Weights and biases.</summary>
-    public IEnumerable<Parameter> WeightParameters() => ordered.SelectMany(l => new[] { l.Weight, l.Bias });
+    /// <summary>Weights and biases, with the BatchNorms' scales and shifts.</summary>
+    public IEnumerable<Parameter> WeightParameters() =>
+        ordered.SelectMany(l => l.Norm is { } norm ? new[] { l.Weight, l.Bias, norm.weight!, norm.bias! } : new[] { l.Weight, l.Bias });
 
     /// <summary>Projects bitwidths and thresholds back into their valid ranges; call after each optimiser step.</summary>
     public void ProjectQuantizerParameters()

@@ -28,6 +28,13 @@ public sealed record QuantUNetOptions
     /// <summary>False builds the float baseline: the same network with every quantizer off.</summary>
     public bool Quantize { get; init; } = true;
 
+    /// <summary>
+    /// A BatchNorm after every 3x3 convolution (18 of the 23 layers): the float phase trains with batch statistics;
+    /// QAT and the integer model fold it into the convolution's weights and bias (see <c>QuantizedLayer</c>).
+    /// Model files written before it existed load with false.
+    /// </summary>
+    public bool BatchNorm { get; init; } = true;
+
     /// <summary>How the model maps incoming [0, 1] intensities before its input quantizer.</summary>
     public InputNormalization Normalization { get; init; } = InputNormalization.UnitRange;
 

@@ -9,6 +9,13 @@ namespace QuantUNet.Torch.Quantization;
 /// its weights (signed narrow, per output channel, learned bits) and its bias (int32 at the step
 /// s_in * s_w, so the accumulator needs no rescale), then runs the float op on the dequantized values.
 /// With quantization off the same layer is the float baseline.
+/// <para>
+/// A layer may end in a BatchNorm. The float baseline runs it as usual (batch statistics in training,
+/// running statistics in eval). With quantization on, the BatchNorm is folded into the weights and bias
+/// with its running statistics before they are quantized (<see cref="FoldedFloatWeights"/>; Jacob et al.
+/// 2018), so what is quantized is exactly what the integer model stores, and QAT leaves the running
+/// statistics as the float phase left them while it trains the BatchNorm's scale and shift through the fold.
+/// </para>
 /// </summary>
 public abstract class QuantizedLayer : nn.Module<Tensor, Tensor>
 {
@@ -16,8 +23,9 @@ public abstract class QuantizedLayer : nn.Module<Tensor, Tensor>
     private readonly Parameter bias;
     private readonly ActivationQuantizer inputQuantizer;
     private readonly WeightQuantizer weightQuantizer;
+    private readonly BatchNorm2d? norm;
 
-    protected QuantizedLayer(string name, long[] weightShape, int outputChannelAxis, QuantizationSettings settings, bool imageInput)
+    protected QuantizedLayer(string name, long[] weightShape, int outputChannelAxis, QuantizationSettings settings, bool imageInput, bool batchNorm = false)
         : base(name)
     {
         long outputs = weightShape[outputChannelAxis];
@@ -29,6 +37,7 @@ public abstract class QuantizedLayer : nn.Module<Tensor, Tensor>
             imageInput ? settings.ImageBits : settings.ActivationBits,
             imageInput ? new ActivationThresholdSettings(Fixed: 1.0) : settings.ActivationThreshold);
         weightQuantizer = new WeightQuantizer("weight_quant", weightShape, outputChannelAxis, settings.WeightBits, settings.WeightScaling);
+        if (batchNorm) norm = nn.BatchNorm2d(outputs);
         RegisterComponents();
     }
 
@@ -39,6 +48,10 @@ public abstract class QuantizedLayer : nn.Module<Tensor, Tensor>
     public Parameter Bias => bias;
     public ActivationQuantizer InputQuantizer => inputQuantizer;
     public WeightQuantizer WeightQuantizer => weightQuantizer;
+
+    /// <summary>The BatchNorm after the operation, or null.</summary>
+    public BatchNorm2d? Norm => norm;
+
     public abstract LayerKind Kind { get; }
 
     /// <summary>Weights and biases: what a float32 model stores.</summary>
@@ -46,12 +59,28 @@ public abstract class QuantizedLayer : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        if (!QuantizationEnabled) return Apply(x, weight, bias);
+        if (!QuantizationEnabled) return norm is null ? Apply(x, weight, bias) : norm.forward(Apply(x, weight, bias));
         var (input, inputScale) = inputQuantizer.FakeQuantize(x);
-        var (quantizedWeight, weightScale) = weightQuantizer.FakeQuantize(weight);
+        var (foldedWeight, foldedBias) = FoldedFloatWeights();
+        var (quantizedWeight, weightScale) = weightQuantizer.FakeQuantize(foldedWeight);
         var biasScale = inputScale * weightScale.flatten();
-        var quantizedBias = IntQuant.RoundSte(bias / biasScale) * biasScale;
+        var quantizedBias = IntQuant.RoundSte(foldedBias / biasScale) * biasScale;
         return Apply(input, quantizedWeight, quantizedBias);
+    }
+
+    /// <summary>
+    /// The weight and bias of the operation with the BatchNorm, if any, folded in with its running statistics:
+    /// w[c] * g[c] and beta[c] + (b[c] - mean[c]) * g[c], where g = gamma / sqrt(var + eps), in float32 as the
+    /// fake-quant forward pass computes them. Without a BatchNorm, the weight and bias themselves. What the
+    /// quantizers see, what the integer model stores, and in eval mode the float layer's function.
+    /// </summary>
+    public (Tensor Weight, Tensor Bias) FoldedFloatWeights()
+    {
+        if (norm is null) return (weight, bias);
+        var gain = norm.weight! / (norm.running_var! + norm.eps).sqrt();
+        var shape = Enumerable.Repeat(1L, (int)weight.dim()).ToArray();
+        shape[weightQuantizer.OutputChannelAxis] = -1;
+        return (weight * gain.reshape(shape), norm.bias! + (bias - norm.running_mean!) * gain);
     }
 
     /// <summary>The float operation itself.</summary>
@@ -69,8 +98,8 @@ public enum LayerKind
 /// <summary>A quantized 2-D convolution, stride 1, "same" padding.</summary>
 public sealed class QuantConv2d : QuantizedLayer
 {
-    public QuantConv2d(string name, long inChannels, long outChannels, int kernelSize, QuantizationSettings settings, bool imageInput = false)
-        : base(name, [outChannels, inChannels, kernelSize, kernelSize], 0, settings, imageInput)
+    public QuantConv2d(string name, long inChannels, long outChannels, int kernelSize, QuantizationSettings settings, bool imageInput = false, bool batchNorm = false)
+        : base(name, [outChannels, inChannels, kernelSize, kernelSize], 0, settings, imageInput, batchNorm)
     {
         KernelSize = kernelSize;
     }

@@ -24,9 +24,14 @@ public static class SegmentationTrainer
         return new QuantUNetModel(options);
     }
 
-    /// <summary>Copies weights and biases from another model of the same shape (warm start of QAT from a float model).</summary>
+    /// <summary>
+    /// Copies weights and biases, and the BatchNorms' parameters and running statistics, from another model of the same
+    /// shape (warm start of QAT from a float model).
+    /// </summary>
     public static void CopyWeights(QuantUNetModel from, QuantUNetModel to)
     {
+        if (from.Options.BatchNorm != to.Options.BatchNorm)
+            throw new ArgumentException($"Cannot copy the weights of a model {(from.Options.BatchNorm ? "with" : "without")} BatchNorm into one {(to.Options.BatchNorm ? "with" : "without")}.");
         using var _ = no_grad();
         foreach (var (source, target) in from.Layers.Zip(to.Layers))
         {
@@ -34,6 +39,9 @@ public static class SegmentationTrainer
                 throw new ArgumentException($"Layer {source.GetName()}: cannot copy weights [{string.Join(", ", source.Weight.shape)}] into [{string.Join(", ", target.Weight.shape)}].");
             target.Weight.copy_(source.Weight);
             target.Bias.copy_(source.Bias);
+            if (source.Norm is null || target.Norm is null) continue;
+            foreach (var ((_, value), (_, copy)) in source.Norm.named_parameters().Zip(target.Norm.named_parameters())) copy.copy_(value);
+            foreach (var ((_, value), (_, copy)) in source.Norm.named_buffers().Zip(target.Norm.named_buffers())) copy.copy_(value);
         }
     }
 
