@@ -29,9 +29,11 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
         options.Validate();
     }
 
-    /// <summary>Every setting of the trainer: columns, architecture, training and scoring.</summary>
+    /// <summary>Every setting of the trainer: columns, architecture, training and scoring. Training defaults are <see cref="TrainingOptions"/>' own.</summary>
     public sealed class Options
     {
+        private static readonly TrainingOptions Defaults = new();
+
         /// <summary>The input image: an MLImage column of known size (LoadImages then ResizeImages), or a known-size float
         /// vector [C, H, W] or [H, W] from ExtractPixels (planar, <c>interleavePixelColors: false</c>), scaled to [0, 1]
         /// (<c>scaleImage: 1f / 255</c>). Height and width must be multiples of 16.</summary>
@@ -82,7 +84,7 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
         public int ScoringBatchSize = 16;
 
         /// <summary>Quantization-aware training epochs (all epochs of the float baseline).</summary>
-        public int Epochs = 10;
+        public int Epochs = Defaults.Epochs;
 
         /// <summary>
         /// Epochs of float training before quantization-aware training starts from its weights, on top of
@@ -92,33 +94,47 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
         /// </summary>
         public int FloatWarmStartEpochs;
 
-        public int BatchSize = 8;
+        /// <summary>Images a training step (16).</summary>
+        public int BatchSize = Defaults.BatchSize;
 
-        /// <summary>Adam learning rate of weights and biases.</summary>
-        public double LearningRate = 1e-3;
+        /// <summary>Adam learning rate of weights and biases (1e-3), before <see cref="LearningRateSchedule"/> scales it.</summary>
+        public double LearningRate = Defaults.LearningRate;
 
-        /// <summary>Adam learning rate of the bitwidth offsets and thresholds.</summary>
-        public double QuantizerLearningRate = 1e-2;
+        /// <summary>Adam learning rate of the bitwidth offsets and thresholds (1e-2); thresholds follow <see cref="LearningRateSchedule"/>, offsets keep it until the widths freeze.</summary>
+        public double QuantizerLearningRate = Defaults.QuantizerLearningRate;
+
+        /// <summary>How the learning rates fall over each phase: <see cref="LearningRateScheduleKind.Cosine"/> (default) to 1% of the rate, per step, or constant.</summary>
+        public LearningRateScheduleKind LearningRateSchedule = Defaults.LearningRateSchedule;
 
         /// <summary>Weight of the bitwidth term: loss = BCE + Dice + Lambda x bitwidth loss (the paper's 0.25).</summary>
-        public double Lambda = 0.25;
+        public double Lambda = Defaults.Lambda;
 
-        public BitwidthLossKind BitwidthLoss = BitwidthLossKind.PlainMean;
+        /// <summary>How the bitwidth term averages the layers' weight widths (plain mean, the paper's statistic, by default).</summary>
+        public BitwidthLossKind BitwidthLoss = Defaults.BitwidthLoss;
 
-        /// <summary>Average the activation widths into the bitwidth term as well.</summary>
-        public bool PenalizeActivationBits = true;
+        /// <summary>
+        /// A bit budget in average weight bits (2 to 8): the bitwidth term then penalises only the excess over it (a hinge),
+        /// and the model kept is the best epoch within 0.25 bits of it. Null (default): the paper's plain lambda term.
+        /// </summary>
+        public double? TargetBits = Defaults.TargetBits;
+
+        /// <summary>Average the activation widths into the bitwidth term as well (held to <see cref="TargetBits"/> too when set).</summary>
+        public bool PenalizeActivationBits = Defaults.PenalizeActivationBits;
 
         /// <summary>Epochs trained before the bitwidth term switches on.</summary>
-        public int BitwidthWarmupEpochs;
+        public int BitwidthWarmupEpochs = Defaults.BitwidthWarmupEpochs;
+
+        /// <summary>The share of the quantization-aware epochs, at the end, trained with frozen widths (0.25; at least one epoch): the model kept is the best of those.</summary>
+        public double FrozenWidthFraction = Defaults.FrozenWidthFraction;
 
         /// <summary>Seeds weights, shuffling and augmentation; null derives it from the MLContext's seed.</summary>
         public int? Seed;
 
         /// <summary>TorchSharp intra-op threads; 0 keeps the library's default (all cores).</summary>
-        public int Threads;
+        public int Threads = Defaults.Threads;
 
-        /// <summary>Random horizontal and vertical flips of training batches.</summary>
-        public bool Augment = true;
+        /// <summary>How training images are varied, per sample: <see cref="AugmentationKind.Full"/> (default: flips, small rotations and scales, intensity jitter), flips only, or none.</summary>
+        public AugmentationKind Augmentation = Defaults.Augmentation;
 
         /// <summary>When set, a training checkpoint is written here after every epoch, and <c>Fit</c> resumes from one it finds
         /// there (same settings and data), so that an interrupted fit loses at most one epoch and ends as an uninterrupted one.</summary>
@@ -134,9 +150,9 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
         internal TrainingOptions Training(int seed) => new()
         {
             Epochs = Epochs, BatchSize = BatchSize, LearningRate = LearningRate, QuantizerLearningRate = QuantizerLearningRate,
-            Lambda = Lambda, BitwidthLoss = BitwidthLoss, PenalizeActivationBits = PenalizeActivationBits,
-            BitwidthWarmupEpochs = BitwidthWarmupEpochs, Seed = seed, Threads = Threads, Augment = Augment,
-            CheckpointDirectory = CheckpointDirectory,
+            LearningRateSchedule = LearningRateSchedule, Lambda = Lambda, BitwidthLoss = BitwidthLoss, TargetBits = TargetBits,
+            PenalizeActivationBits = PenalizeActivationBits, BitwidthWarmupEpochs = BitwidthWarmupEpochs, FrozenWidthFraction = FrozenWidthFraction,
+            Seed = seed, Threads = Threads, Augmentation = Augmentation, CheckpointDirectory = CheckpointDirectory,
         };
 
         internal void Validate()
@@ -201,6 +217,8 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
                 : Describe("epoch", record, options.Epochs, options.Quantize)),
             log: line => channel.Info(MessageSensitivity.None, line), options.Progress);
         var result = run.Final;
+        channel.Info(MessageSensitivity.None, $"keeping the model of epoch {result.BestEpoch} of {result.Epochs.Count}"
+            + (validation is null ? " (the last: no validation set)." : " (best pooled validation Dice among the eligible epochs)."));
         using var model = result.Model;
         if (run.Quantized is not null) run.Float?.Model.Dispose(); // only the warm start was wanted from it
 

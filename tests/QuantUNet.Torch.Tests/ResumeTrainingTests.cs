@@ -13,8 +13,8 @@ public sealed class ResumeTrainingTests
 {
     private static readonly TrainingOptions Options = new() { BatchSize = 4, QuantizerLearningRate = 0.1, Seed = 5, Threads = 2 };
 
-    // Two float epochs, then QuantU-Net from their weights for two QAT epochs of 3 steps, so that the
-    // activation thresholds calibrate (4 batches) across the stop in QAT epoch 1.
+    // Two float epochs, then QuantU-Net from their weights for two QAT epochs of 3 steps (the second with frozen
+    // widths), so that the activation thresholds calibrate (4 batches) across the stop in QAT epoch 1.
     private static readonly WarmStartSchedule Schedule = WarmStartSchedule.Split(4, warmStartEpoch: 2);
     private static readonly QuantUNetOptions Architecture =
         TestModels.Tiny() with { Quantization = new QuantizationSettings { ActivationThreshold = new ActivationThresholdSettings(CalibrationBatches: 4) } };
@@ -58,6 +58,15 @@ public sealed class ResumeTrainingTests
         Assert.AreEqual(WithoutTimes(expected.QuantizedRecords), WithoutTimes(actual.QuantizedRecords));
         CollectionAssert.AreEqual(
             straight.Final.Model.Bitwidths().Layers.ToList(), resumed.Final.Model.Bitwidths().Layers.ToList());
+        Assert.AreEqual(expected.FloatBestEpoch, actual.FloatBestEpoch);
+        Assert.AreEqual(expected.QuantizedBestEpoch, actual.QuantizedBestEpoch);
+        CollectionAssert.AreEqual(expected.FloatBestState, actual.FloatBestState, "the float model's best state differs");
+        CollectionAssert.AreEqual(expected.QuantizedBestState, actual.QuantizedBestState, "QuantU-Net's best state differs");
+        Assert.AreEqual(straight.Float!.BestEpoch, resumed.Float!.BestEpoch);
+        Assert.AreEqual(straight.Final.BestEpoch, resumed.Final.BestEpoch);
+        Assert.AreEqual(2, resumed.Final.BestEpoch, "the one QAT epoch with frozen widths is the only one QuantU-Net may keep");
+        CollectionAssert.AreEqual(ModelFile.SaveState(straight.Float.Model), ModelFile.SaveState(resumed.Float.Model), "the kept float models differ");
+        CollectionAssert.AreEqual(ModelFile.SaveState(straight.Final.Model), ModelFile.SaveState(resumed.Final.Model), "the kept QuantU-Nets differ");
         Assert.IsEmpty(Directory.GetFiles(resumedFolder, "*.tmp"), "temporary files left behind");
         TestContext.WriteLine($"final QAT loss {actual.QuantizedRecords[^1].Training.Total:R} both ways");
     }

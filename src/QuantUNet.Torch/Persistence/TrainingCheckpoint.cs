@@ -11,13 +11,14 @@ namespace QuantUNet.Torch.Persistence;
 /// Everything a training run needs to continue after its last finished epoch: the run's settings, the
 /// phase and epoch it reached, the epoch records, the shuffling generator's state, both models'
 /// TorchSharp state (weights, bitwidth offsets, thresholds, calibration counts) and the Adam state of
-/// the phase under way (both parameter groups). One file, <see cref="FileName"/>, in the run's folder,
-/// framed like <see cref="ModelFile"/> (magic "QUNETCK1", version, JSON header, three sections:
-/// float model, quantized model, optimiser, each empty when absent; SHA-256) and replaced atomically.
+/// the phase under way (all parameter groups), and each phase's best epoch so far with its model state. One file,
+/// <see cref="FileName"/>, in the run's folder, framed like <see cref="ModelFile"/> (magic "QUNETCK1", version, JSON
+/// header, five sections: float model, quantized model, optimiser, float best state, quantized best state, each empty
+/// when absent; SHA-256) and replaced atomically.
 /// </summary>
 public sealed record TrainingCheckpoint
 {
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
     public const string FileName = "checkpoint.qtrain";
     private static readonly ChecksummedFile.Kind Kind = new("QUNETCK1"u8.ToArray(), FormatVersion, "training checkpoint");
 
@@ -47,11 +48,23 @@ public sealed record TrainingCheckpoint
     /// <summary><see cref="TrainingRandom.State"/> of <see cref="Phase"/>'s generator after its last finished epoch.</summary>
     public required ulong RandomState { get; init; }
 
+    /// <summary>The float phase's best eligible epoch so far (<see cref="BestEpoch"/>); null for none yet.</summary>
+    public int? FloatBestEpoch { get; init; }
+
+    /// <summary>The quantized phase's best eligible epoch so far; null for none yet.</summary>
+    public int? QuantizedBestEpoch { get; init; }
+
     [JsonIgnore] public byte[] FloatModelState { get; init; } = [];
     [JsonIgnore] public byte[] QuantizedModelState { get; init; } = [];
 
     /// <summary>TorchSharp's <c>save_state_dict</c> of <see cref="Phase"/>'s Adam; empty before its first step.</summary>
     [JsonIgnore] public byte[] OptimizerState { get; init; } = [];
+
+    /// <summary>The float model's state after <see cref="FloatBestEpoch"/>; empty when there is none.</summary>
+    [JsonIgnore] public byte[] FloatBestState { get; init; } = [];
+
+    /// <summary>QuantU-Net's state after <see cref="QuantizedBestEpoch"/>; empty when there is none.</summary>
+    [JsonIgnore] public byte[] QuantizedBestState { get; init; } = [];
 
     public static string PathIn(string directory) => Path.Combine(directory, FileName);
 
@@ -61,19 +74,20 @@ public sealed record TrainingCheckpoint
     public static void DeleteUnfinishedWrites(string directory) => AtomicFile.DeleteUnfinishedWrites(PathIn(directory));
 
     public void SaveIn(string directory) =>
-        ChecksummedFile.Write(PathIn(directory), Kind, JsonSerializer.SerializeToUtf8Bytes(this, ModelFile.Json), [FloatModelState, QuantizedModelState, OptimizerState]);
+        ChecksummedFile.Write(PathIn(directory), Kind, JsonSerializer.SerializeToUtf8Bytes(this, ModelFile.Json), [FloatModelState, QuantizedModelState, OptimizerState, FloatBestState, QuantizedBestState]);
 
     /// <summary>Loads the checkpoint in <paramref name="directory"/>, refusing a truncated, altered or foreign file with a message naming it.</summary>
     public static TrainingCheckpoint LoadFrom(string directory)
     {
         var path = PathIn(directory);
-        var (header, sections) = ChecksummedFile.Read(path, Kind, sectionCount: 3);
+        var (header, sections) = ChecksummedFile.Read(path, Kind, sectionCount: 5);
         var checkpoint = ChecksummedFile.ReadHeader<TrainingCheckpoint>(path, Kind, header, c =>
             c.Architecture is not null && c.Options is not null && c.Schedule is not null && c.DataFingerprint is not null
             && c.FloatRecords is not null && c.QuantizedRecords is not null);
         return checkpoint with
         {
             FloatModelState = sections[0].ToArray(), QuantizedModelState = sections[1].ToArray(), OptimizerState = sections[2].ToArray(),
+            FloatBestState = sections[3].ToArray(), QuantizedBestState = sections[4].ToArray(),
         };
     }
 

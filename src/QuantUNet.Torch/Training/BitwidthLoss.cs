@@ -1,4 +1,5 @@
 using QuantUNet.Torch.Model;
+using QuantUNet.Torch.Quantization;
 using static TorchSharp.torch;
 
 namespace QuantUNet.Torch.Training;
@@ -14,27 +15,38 @@ public enum BitwidthLossKind
 }
 
 /// <summary>
-/// The bitwidth term of the loss, scaled to [MinBits/MaxBits, 1] by dividing widths by their maximum so
-/// that lambda means the same whatever the bit range. Optionally the activation widths (plain mean)
-/// are averaged in too: without a push they would stay where the task gradient leaves them.
+/// The bitwidth term of the loss. Without a target (the paper's term) it is the average width divided by the
+/// maximum width, in [MinBits/MaxBits, 1], so that lambda means the same whatever the bit range. With
+/// <see cref="TrainingOptions.TargetBits"/> it is a hinge, relu(average - target) / MaxBits: the same pull as the
+/// paper's term above the target, none below it. Optionally the activation widths (plain mean) are averaged in too,
+/// the same way (held to the same target when one is set): without a push they would stay where the task gradient leaves them.
 /// </summary>
 public static class BitwidthLoss
 {
-    public static Tensor Compute(QuantUNetModel model, BitwidthLossKind kind, bool includeActivations)
+    /// <summary>The term for <paramref name="model"/>'s current widths under <paramref name="options"/>' kind, target and activation setting.</summary>
+    public static Tensor Compute(QuantUNetModel model, TrainingOptions options)
     {
         var layers = model.Layers;
         Tensor weightTerm;
-        if (kind == BitwidthLossKind.PlainMean)
+        if (options.BitwidthLoss == BitwidthLossKind.PlainMean)
         {
-            weightTerm = stack(layers.Select(l => l.WeightQuantizer.BitWidth.Bits() / l.WeightQuantizer.BitWidth.MaxBits)).mean();
+            weightTerm = Term(layers.Select(l => l.WeightQuantizer.BitWidth).ToList(), options.TargetBits);
         }
         else
         {
             double total = layers.Sum(l => (double)l.Weight.numel());
-            weightTerm = stack(layers.Select(l => l.WeightQuantizer.BitWidth.Bits() * (l.Weight.numel() / total / l.WeightQuantizer.BitWidth.MaxBits))).sum();
+            var average = stack(layers.Select(l => l.WeightQuantizer.BitWidth.Bits() * (l.Weight.numel() / total))).sum();
+            weightTerm = Hinge(average, options.TargetBits) / layers.Max(l => l.WeightQuantizer.BitWidth.MaxBits);
         }
-        if (!includeActivations) return weightTerm;
-        var activationTerm = stack(layers.Select(l => l.InputQuantizer.BitWidth.Bits() / l.InputQuantizer.BitWidth.MaxBits)).mean();
+        if (!options.PenalizeActivationBits) return weightTerm;
+        var activationTerm = Term(layers.Select(l => l.InputQuantizer.BitWidth).ToList(), options.TargetBits);
         return (weightTerm + activationTerm) / 2;
     }
+
+    /// <summary>The plain mean of the widths over their maximum, or its excess over the target.</summary>
+    private static Tensor Term(IReadOnlyList<LearnedBitWidth> widths, double? target) => target is null
+        ? stack(widths.Select(w => w.Bits() / w.MaxBits)).mean()
+        : Hinge(stack(widths.Select(w => w.Bits())).mean(), target) / widths.Max(w => w.MaxBits);
+
+    private static Tensor Hinge(Tensor average, double? target) => target is { } bits ? nn.functional.relu(average - bits) : average;
 }

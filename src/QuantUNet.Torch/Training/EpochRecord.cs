@@ -9,13 +9,17 @@ public sealed record LossTerms(double Total, double BinaryCrossEntropy, double D
 public sealed record ValidationFigures(double Loss, double Dice, double IoU, double PixelAccuracy);
 
 /// <summary>What happened in one epoch.</summary>
+/// <param name="WidthsFrozen">True in the last epochs of quantization-aware training, whose bitwidths no longer change (<see cref="TrainingOptions.FrozenWidthFraction"/>).</param>
+/// <param name="LearningRate">The weights' learning rate of the epoch's last step (see <see cref="TrainingOptions.LearningRateSchedule"/>).</param>
 public sealed record EpochRecord(
     int Epoch,
     bool BitwidthTermOn,
     LossTerms Training,
     ValidationFigures? Validation,
     BitwidthSummary Bitwidths,
-    double Seconds);
+    double Seconds,
+    bool WidthsFrozen = false,
+    double LearningRate = 0);
 
 /// <summary>Progress inside an epoch, for progress bars and logs.</summary>
 public sealed record TrainingProgress(int Epoch, int Epochs, int Step, int StepsPerEpoch, double Loss);

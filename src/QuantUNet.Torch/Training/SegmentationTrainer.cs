@@ -7,13 +7,14 @@ using static TorchSharp.torch;
 
 namespace QuantUNet.Torch.Training;
 
-/// <summary>The result of a training run: the trained model and one record per epoch.</summary>
-public sealed record TrainingResult(QuantUNetModel Model, IReadOnlyList<EpochRecord> Epochs);
+/// <summary>The result of a training run: the trained model, one record per epoch, and the epoch whose model it is.</summary>
+/// <param name="BestEpoch">The epoch <paramref name="Model"/> is the state after: the best eligible one by pooled validation Dice, or the last (see <see cref="Training.BestEpoch"/>).</param>
+public sealed record TrainingResult(QuantUNetModel Model, IReadOnlyList<EpochRecord> Epochs, int BestEpoch);
 
 /// <summary>
 /// Trains a <see cref="QuantUNetModel"/> (quantized or float) with Adam on BCE + Dice + lambda * bitwidth
-/// loss. Weights and quantizer parameters (bitwidth offsets, thresholds) are two optimiser groups with
-/// their own learning rates. Seeded and repeatable on CPU. Knows nothing of ML.NET.
+/// loss. Weights, thresholds and bitwidth offsets are three optimiser groups with their own learning rates
+/// (see <see cref="SetLearningRates"/>). Seeded and repeatable on CPU. Knows nothing of ML.NET.
 /// </summary>
 public static class SegmentationTrainer
 {
@@ -75,27 +76,32 @@ public static class SegmentationTrainer
         using var data = TrainingData.Stack(training, validation);
         using var optimizer = CreateOptimizer(model, options);
         var records = new List<EpochRecord>();
-        TrainEpochs(model, optimizer, data, options, TrainingRandom.FromSeed(options.Seed), records, progress, epochEnded, cancellation);
+        var best = new BestEpochTracker();
+        TrainEpochs(model, optimizer, data, options, TrainingRandom.FromSeed(options.Seed), records, best, progress, epochEnded, cancellation);
+        int bestEpoch = best.Restore(model, records);
         model.eval();
-        return new TrainingResult(model, records);
+        return new TrainingResult(model, records, bestEpoch);
     }
 
     /// <summary>
     /// Trains the epochs after those in <paramref name="records"/> up to <c>options.Epochs</c>, appending a record
-    /// for each; <paramref name="random"/> shuffles and augments, so its state and the optimiser's are all a resume needs.
+    /// for each and offering it to <paramref name="best"/> before <paramref name="epochEnded"/> sees it; <paramref name="random"/>
+    /// shuffles and augments, so its state, the optimiser's and <paramref name="best"/>'s are all a resume needs.
     /// </summary>
     internal static void TrainEpochs(
         QuantUNetModel model, Adam optimizer, TrainingData data, TrainingOptions options, TrainingRandom random, List<EpochRecord> records,
-        Action<TrainingProgress>? progress, Action<EpochRecord>? epochEnded, CancellationToken cancellation)
+        BestEpochTracker best, Action<TrainingProgress>? progress, Action<EpochRecord>? epochEnded, CancellationToken cancellation)
     {
         int count = data.Count;
         int steps = (count + options.BatchSize - 1) / options.BatchSize;
+        int frozenFrom = model.Quantize ? options.Epochs - options.FrozenWidthEpochs(options.Epochs) + 1 : int.MaxValue;
         for (int epoch = records.Count + 1; epoch <= options.Epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
-            bool bitwidthOn = model.Quantize && options.Lambda > 0 && epoch > options.BitwidthWarmupEpochs;
+            bool widthsFrozen = epoch >= frozenFrom;
+            bool bitwidthOn = model.Quantize && options.Lambda > 0 && epoch > options.BitwidthWarmupEpochs && !widthsFrozen;
             var order = random.Permutation(count);
-            double total = 0, bce = 0, dice = 0, bits = 0;
+            double total = 0, bce = 0, dice = 0, bits = 0, learningRate = 0;
             model.train();
             for (int step = 0; step < steps; step++)
             {
@@ -103,7 +109,8 @@ public static class SegmentationTrainer
                 using var scope = NewDisposeScope();
                 var indices = order.Skip(step * options.BatchSize).Take(options.BatchSize).Select(i => (long)i).ToArray();
                 var index = tensor(indices);
-                var (x, y) = Augment(data.Images.index_select(0, index), data.Masks.index_select(0, index), options.Augment ? random : null);
+                var (x, y) = Augmentation.Apply(data.Images.index_select(0, index), data.Masks.index_select(0, index), options.Augmentation, random);
+                learningRate = SetLearningRates(optimizer, options, (long)(epoch - 1) * steps + step, (long)options.Epochs * steps, widthsFrozen);
                 var terms = Step(model, optimizer, x, y, options, bitwidthOn);
                 total += terms.Total; bce += terms.BinaryCrossEntropy; dice += terms.Dice; bits += terms.Bitwidth;
                 progress?.Invoke(new TrainingProgress(epoch, options.Epochs, step + 1, steps, terms.Total));
@@ -114,8 +121,10 @@ public static class SegmentationTrainer
                 new LossTerms(total / steps, bce / steps, dice / steps, bits / steps),
                 data.Validation is var (vx, vy) ? Validate(model, vx, vy, options.BatchSize) : null,
                 model.Bitwidths(),
-                clock.Elapsed.TotalSeconds);
+                clock.Elapsed.TotalSeconds,
+                widthsFrozen, learningRate);
             records.Add(record);
+            best.Consider(record, model, BestEpoch.IsEligible(record, model.Quantize, options, options.Epochs));
             epochEnded?.Invoke(record);
         }
     }
@@ -131,7 +140,7 @@ public static class SegmentationTrainer
         double bitTerm = 0;
         if (model.Quantize)
         {
-            var bitLoss = BitwidthLoss.Compute(model, options.BitwidthLoss, options.PenalizeActivationBits);
+            var bitLoss = BitwidthLoss.Compute(model, options);
             bitTerm = bitLoss.item<float>();
             if (bitwidthOn) loss = loss + options.Lambda * bitLoss;
         }
@@ -141,18 +150,42 @@ public static class SegmentationTrainer
         return new LossTerms(loss.item<float>(), bce.item<float>(), dice.item<float>(), bitTerm);
     }
 
-    /// <summary>Adam with one group for weights and one, at its own learning rate, for quantizer parameters.</summary>
+    /// <summary>
+    /// Adam with one group for weights and biases and, for a quantized model, one for thresholds and one for bitwidth
+    /// offsets (each possibly empty), at their own learning rates; <see cref="SetLearningRates"/> sets them every step.
+    /// </summary>
     public static Adam CreateOptimizer(QuantUNetModel model, TrainingOptions options)
     {
         var groups = new List<Adam.ParamGroup>
         {
             new(model.WeightParameters(), new Adam.Options { LearningRate = options.LearningRate }),
         };
-        var quantizer = model.QuantizerParameters().Where(p => p.requires_grad).ToList();
-        if (model.Quantize && quantizer.Count > 0)
-            groups.Add(new(quantizer, new Adam.Options { LearningRate = options.QuantizerLearningRate }));
+        if (model.Quantize)
+        {
+            var offsets = BitwidthOffsets(model).Select(p => p.Handle).ToHashSet();
+            var trainable = model.QuantizerParameters().Where(p => p.requires_grad).ToList();
+            groups.Add(new(trainable.Where(p => !offsets.Contains(p.Handle)).ToList(), new Adam.Options { LearningRate = options.QuantizerLearningRate }));
+            groups.Add(new(trainable.Where(p => offsets.Contains(p.Handle)).ToList(), new Adam.Options { LearningRate = options.QuantizerLearningRate }));
+        }
         return optim.Adam(groups, options.LearningRate);
     }
+
+    /// <summary>
+    /// Sets the groups' rates for step <paramref name="step"/> of <paramref name="totalSteps"/> in the phase: weights and
+    /// thresholds follow <see cref="TrainingOptions.LearningRateSchedule"/> so that the model settles; bitwidth offsets keep
+    /// <see cref="TrainingOptions.QuantizerLearningRate"/> (a width falls in whole bits: a decaying rate would only delay
+    /// reaching a budget) until the widths freeze, then 0, which Adam turns into no move at all. Returns the weights' rate.
+    /// </summary>
+    internal static double SetLearningRates(Adam optimizer, TrainingOptions options, long step, long totalSteps, bool widthsFrozen)
+    {
+        double factor = LearningRateSchedule.Factor(options.LearningRateSchedule, step, totalSteps);
+        double[] rates = [options.LearningRate * factor, options.QuantizerLearningRate * factor, widthsFrozen ? 0 : options.QuantizerLearningRate];
+        foreach (var (group, rate) in optimizer.ParamGroups.Zip(rates)) group.LearningRate = rate;
+        return rates[0];
+    }
+
+    private static IEnumerable<Parameter> BitwidthOffsets(QuantUNetModel model) =>
+        model.Layers.SelectMany(l => new[] { l.WeightQuantizer.BitWidth.Offset, l.InputQuantizer.BitWidth.Offset });
 
     private static ValidationFigures Validate(QuantUNetModel model, Tensor images, Tensor masks, int batchSize)
     {
@@ -161,18 +194,5 @@ public static class SegmentationTrainer
         var loss = SegmentationLoss.BinaryCrossEntropy(logits, masks) + SegmentationLoss.SoftDice(logits, masks);
         var counts = ModelScoring.Counts(logits, masks);
         return new ValidationFigures(loss.item<float>(), counts.Dice, counts.IoU, counts.PixelAccuracy);
-    }
-
-    private static (Tensor Images, Tensor Masks) Augment(Tensor images, Tensor masks, TrainingRandom? random)
-    {
-        if (random is null) return (images, masks);
-        // Whole-batch flips: cheap, and a lesion is a lesion mirrored too.
-        foreach (long axis in new long[] { 3, 2 })
-        {
-            if (random.Next(2) == 0) continue;
-            images = images.flip(axis);
-            masks = masks.flip(axis);
-        }
-        return (images, masks);
     }
 }

@@ -1,19 +1,30 @@
 namespace QuantUNet.Torch.Training;
 
-/// <summary>Every setting of a training run. Defaults follow the paper where it says, and the notes where it does not.</summary>
+/// <summary>
+/// Every setting of a training run, and the one home of their defaults (the CLI and the ML.NET trainer read them from
+/// here). Defaults follow the paper where it says, and a recipe measured on real MRI where it does not.
+/// </summary>
 public sealed record TrainingOptions
 {
+    /// <summary>Epochs of the run (of each phase, in a <see cref="WarmStartTraining"/> run).</summary>
     public int Epochs { get; init; } = 10;
-    public int BatchSize { get; init; } = 8;
 
-    /// <summary>Adam learning rate of weights and biases.</summary>
+    /// <summary>Images a step. 16: a plain U-Net with Adam 1e-3 converges on the LGG slices at this batch; at 8 the steps are noisier.</summary>
+    public int BatchSize { get; init; } = 16;
+
+    /// <summary>Adam learning rate of weights and biases, before <see cref="LearningRateSchedule"/> scales it.</summary>
     public double LearningRate { get; init; } = 1e-3;
 
     /// <summary>
     /// Adam learning rate of bitwidth offsets and thresholds. Dropping a bit takes the offset 0.5, and
     /// Adam moves it about one learning rate a step, so at the weights' 1e-3 bits would barely move.
+    /// Thresholds follow <see cref="LearningRateSchedule"/> like the weights; bitwidth offsets keep this rate until
+    /// <see cref="FrozenWidthFraction"/> freezes them.
     /// </summary>
     public double QuantizerLearningRate { get; init; } = 1e-2;
+
+    /// <summary>How the learning rates of weights and thresholds fall over each phase's steps (see <see cref="Training.LearningRateSchedule"/>).</summary>
+    public LearningRateScheduleKind LearningRateSchedule { get; init; } = LearningRateScheduleKind.Cosine;
 
     /// <summary>Weight of the bitwidth term: loss = BCE + Dice + Lambda * bitwidth loss (paper: 0.25).</summary>
     public double Lambda { get; init; } = 0.25;
@@ -23,8 +34,10 @@ public sealed record TrainingOptions
     /// <summary>
     /// A bit budget: when set, the bitwidth term penalises only the excess of the average weight bits (plain
     /// mean over the layers, the paper's statistic) over this target (a hinge, as in Uhlich et al. 2020), so the
-    /// widths are still learned per layer but stop falling once the average meets the budget. Null: the paper's
-    /// plain lambda term.
+    /// widths are still learned per layer but stop falling once the average meets the budget. With
+    /// <see cref="PenalizeActivationBits"/>, the average activation width is held to the same target the same way.
+    /// A QuantU-Net run keeps its best epoch among those within <see cref="BestEpoch.BudgetTolerance"/> of the target.
+    /// Null: the paper's plain lambda term.
     /// </summary>
     public double? TargetBits { get; init; }
 
@@ -34,20 +47,32 @@ public sealed record TrainingOptions
     /// <summary>Epochs trained before the bitwidth term switches on (thresholds settle first).</summary>
     public int BitwidthWarmupEpochs { get; init; }
 
+    /// <summary>
+    /// The share of a quantization-aware phase's last epochs trained with the widths frozen (bitwidth offsets no longer
+    /// stepped, bitwidth term off), so that the weights recover from the last width change; at least one epoch when
+    /// positive and the phase has two or more (see <see cref="FrozenWidthEpochs"/>). Only those epochs are candidates
+    /// for the kept model. 0: the widths learn to the end.
+    /// </summary>
+    public double FrozenWidthFraction { get; init; } = 0.25;
+
     /// <summary>Seeds weight initialisation, shuffling and augmentation (<see cref="TrainingRandom"/>): same seed and threads, same run on CPU.</summary>
     public int Seed { get; init; } = 1;
 
     /// <summary>TorchSharp intra-op threads; 0 keeps the library's default (all cores).</summary>
     public int Threads { get; init; }
 
-    /// <summary>Random horizontal and vertical flips of training batches.</summary>
-    public bool Augment { get; init; } = true;
+    /// <summary>How training images are varied, per sample (see <see cref="Training.Augmentation"/>).</summary>
+    public AugmentationKind Augmentation { get; init; } = AugmentationKind.Full;
 
     /// <summary>
     /// When set, a <see cref="Persistence.TrainingCheckpoint"/> is written here atomically after every epoch, and a run that
     /// finds one of the same settings and data continues from it (see <see cref="WarmStartTraining"/>).
     /// </summary>
     public string? CheckpointDirectory { get; init; }
+
+    /// <summary>The last epochs of an <see cref="Epochs"/>-epoch quantization-aware phase that train with frozen widths.</summary>
+    public int FrozenWidthEpochs(int epochs) =>
+        FrozenWidthFraction == 0 || epochs < 2 ? 0 : Math.Clamp((int)Math.Ceiling(epochs * FrozenWidthFraction), 1, epochs - 1);
 
     internal void Validate()
     {
@@ -56,6 +81,10 @@ public sealed record TrainingOptions
         if (LearningRate <= 0 || QuantizerLearningRate <= 0) throw new ArgumentOutOfRangeException(nameof(LearningRate), "Learning rates must be positive.");
         if (Lambda < 0) throw new ArgumentOutOfRangeException(nameof(Lambda), Lambda, "Lambda must not be negative.");
         if (BitwidthWarmupEpochs < 0) throw new ArgumentOutOfRangeException(nameof(BitwidthWarmupEpochs));
+        if (!(FrozenWidthFraction >= 0 && FrozenWidthFraction < 1))
+            throw new ArgumentOutOfRangeException(nameof(FrozenWidthFraction), FrozenWidthFraction, "The share of QAT epochs with frozen widths must lie in [0, 1).");
+        if (!Enum.IsDefined(LearningRateSchedule)) throw new ArgumentOutOfRangeException(nameof(LearningRateSchedule), LearningRateSchedule, "Unknown learning-rate schedule.");
+        if (!Enum.IsDefined(Augmentation)) throw new ArgumentOutOfRangeException(nameof(Augmentation), Augmentation, "Unknown augmentation.");
         if (TargetBits is { } target && !(target >= 2 && target <= 8))
             throw new ArgumentOutOfRangeException(nameof(TargetBits), target, "The target average weight width must lie in the learnable range, 2 to 8 bits.");
     }

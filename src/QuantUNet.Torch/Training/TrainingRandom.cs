@@ -30,6 +30,9 @@ public sealed class TrainingRandom
         return (int)(NextUInt64() % (ulong)maxExclusive);
     }
 
+    /// <summary>A value in [<paramref name="low"/>, <paramref name="high"/>), from the top 53 bits of one draw.</summary>
+    public double Uniform(double low, double high) => low + (high - low) * ((NextUInt64() >> 11) * (1.0 / (1UL << 53)));
+
     /// <summary>0 .. count-1 in random order (Fisher-Yates).</summary>
     public int[] Permutation(int count)
     {

@@ -18,7 +18,9 @@ public sealed record WarmStartResult(TrainingResult? Float, TrainingResult? Quan
 /// How QuantU-Net is trained: a float U-Net first, then a quantized twin that starts from the float
 /// weights after <see cref="WarmStartSchedule.WarmStartEpoch"/> and trains with quantization and the
 /// bitwidth term on (from scratch, the 8-bit quantizers can keep a small network at "all background"
-/// for many epochs). With <see cref="TrainingOptions.CheckpointDirectory"/> set, a checkpoint is written
+/// for many epochs). Each phase ends with the model of its best epoch (<see cref="BestEpoch"/>); the warm
+/// start takes the float weights as they are after <see cref="WarmStartSchedule.WarmStartEpoch"/>.
+/// With <see cref="TrainingOptions.CheckpointDirectory"/> set, a checkpoint is written
 /// there before the first epoch and after every epoch, and a run that finds one continues from it, so
 /// that a killed run loses at most the epoch under way and ends as the uninterrupted run would.
 /// </summary>
@@ -70,7 +72,7 @@ public static class WarmStartTraining
     {
         var validation = record.Validation is { } v ? $"val Dice {v.Dice:F4}  IoU {v.IoU:F4}  acc {v.PixelAccuracy:F4}" : "";
         return $"  {name} epoch {record.Epoch,2}: loss {record.Training.Total:F4}  {validation}  " +
-               $"weight bits {record.Bitwidths.AverageWeightBits:F2}  ({record.Seconds:F1} s)";
+               $"weight bits {record.Bitwidths.AverageWeightBits:F2}{(record.WidthsFrozen ? " (frozen)" : "")}  lr {record.LearningRate:G3}  ({record.Seconds:F1} s)";
     }
 
     private static WarmStartResult Run(
@@ -84,6 +86,7 @@ public static class WarmStartTraining
         var directory = options.CheckpointDirectory;
         string fingerprint = directory is null ? "" : data.Fingerprint(); // only checkpoints need it
         var records = new Dictionary<TrainingPhase, List<EpochRecord>> { [TrainingPhase.Float] = [], [TrainingPhase.Quantized] = [] };
+        var best = new Dictionary<TrainingPhase, BestEpochTracker> { [TrainingPhase.Float] = new(), [TrainingPhase.Quantized] = new() };
         if (directory is not null) TrainingCheckpoint.DeleteUnfinishedWrites(directory);
         var resumed = directory is not null && TrainingCheckpoint.ExistsIn(directory) ? TrainingCheckpoint.LoadFrom(directory) : null;
         if (resumed is not null)
@@ -96,6 +99,8 @@ public static class WarmStartTraining
             if (quantModel is not null) ModelFile.LoadState(quantModel, resumed.QuantizedModelState);
             records[TrainingPhase.Float].AddRange(resumed.FloatRecords);
             records[TrainingPhase.Quantized].AddRange(resumed.QuantizedRecords);
+            best[TrainingPhase.Float] = new(resumed.FloatBestEpoch, resumed.FloatBestState, resumed.FloatRecords);
+            best[TrainingPhase.Quantized] = new(resumed.QuantizedBestEpoch, resumed.QuantizedBestState, resumed.QuantizedRecords);
             log?.Invoke($"resuming from {TrainingCheckpoint.PathIn(directory!)}: {Name(resumed.Phase)} epoch {resumed.PhaseEpochsDone} of {schedule.Epochs(resumed.Phase)} done");
             foreach (var (phase, done) in records)
                 foreach (var record in done) epochEnded?.Invoke(Name(phase), record);
@@ -109,6 +114,8 @@ public static class WarmStartTraining
             FloatModelState = floatModel is null ? [] : ModelFile.SaveState(floatModel),
             QuantizedModelState = quantModel is null ? [] : ModelFile.SaveState(quantModel),
             OptimizerState = SaveOptimizer(optimizer),
+            FloatBestEpoch = best[TrainingPhase.Float].Epoch, FloatBestState = best[TrainingPhase.Float].State,
+            QuantizedBestEpoch = best[TrainingPhase.Quantized].Epoch, QuantizedBestState = best[TrainingPhase.Quantized].State,
         }.SaveIn(directory!);
 
         foreach (var phase in new[] { TrainingPhase.Float, TrainingPhase.Quantized })
@@ -129,7 +136,7 @@ public static class WarmStartTraining
             if (resuming) LoadOptimizer(optimizer, resumed!.OptimizerState);
             if (directory is not null && phaseRecords.Count == 0) SaveCheckpoint(phase, generator, optimizer);
 
-            SegmentationTrainer.TrainEpochs(model, optimizer, data, phaseOptions, generator, phaseRecords, progress, record =>
+            SegmentationTrainer.TrainEpochs(model, optimizer, data, phaseOptions, generator, phaseRecords, best[phase], progress, record =>
             {
                 if (phase == TrainingPhase.Float && record.Epoch == schedule.WarmStartEpoch) SegmentationTrainer.CopyWeights(model, quantModel!);
                 if (directory is not null) SaveCheckpoint(phase, generator, optimizer);
@@ -137,16 +144,23 @@ public static class WarmStartTraining
             }, cancellation);
         }
 
-        floatModel?.eval();
-        quantModel?.eval();
-        return new WarmStartResult(
-            floatModel is null ? null : new TrainingResult(floatModel, records[TrainingPhase.Float]),
-            quantModel is null ? null : new TrainingResult(quantModel, records[TrainingPhase.Quantized]));
+        // After both phases, so that the warm start and every checkpoint saw each model as its last epoch left it.
+        TrainingResult? Result(TrainingPhase phase, QuantUNetModel? model)
+        {
+            if (model is null) return null;
+            int bestEpoch = best[phase].Restore(model, records[phase]);
+            model.eval();
+            return new TrainingResult(model, records[phase], bestEpoch);
+        }
+        return new WarmStartResult(Result(TrainingPhase.Float, floatModel), Result(TrainingPhase.Quantized, quantModel));
     }
 
-    private static string QuantizedPlan(WarmStartSchedule schedule, TrainingOptions options) => schedule.WarmStartEpoch > 0
-        ? $"QuantU-Net: warm start from the float model at epoch {schedule.WarmStartEpoch}, then {schedule.QuantizedEpochs} QAT epochs (lambda {options.Lambda})"
-        : $"QuantU-Net: {schedule.QuantizedEpochs} QAT epochs from its own initialisation (lambda {options.Lambda})";
+    private static string QuantizedPlan(WarmStartSchedule schedule, TrainingOptions options)
+    {
+        string start = schedule.WarmStartEpoch > 0 ? $"warm start from the float model at epoch {schedule.WarmStartEpoch}, then" : "from its own initialisation,";
+        string budget = options.TargetBits is { } target ? $", target {target} bits" : "";
+        return $"QuantU-Net: {start} {schedule.QuantizedEpochs} QAT epochs (lambda {options.Lambda}{budget}; widths frozen for the last {options.FrozenWidthEpochs(schedule.QuantizedEpochs)})";
+    }
 
     private static byte[] SaveOptimizer(Adam optimizer)
     {

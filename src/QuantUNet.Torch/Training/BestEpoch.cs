@@ -1,0 +1,71 @@
+using QuantUNet.Torch.Model;
+using QuantUNet.Torch.Persistence;
+
+namespace QuantUNet.Torch.Training;
+
+/// <summary>
+/// Which epoch's model a phase keeps: the one with the best pooled validation Dice among the eligible epochs (all of a
+/// float phase; in quantization-aware training, those with frozen widths that meet the bit budget). With no validation
+/// set, or no eligible epoch, the last. Keeping the best epoch rather than the last turns the epoch-to-epoch swings of
+/// validation Dice from a lottery into a choice.
+/// </summary>
+public static class BestEpoch
+{
+    /// <summary>How far above <see cref="TrainingOptions.TargetBits"/> an epoch's average weight width may be and still count as meeting it.</summary>
+    public const double BudgetTolerance = 0.25;
+
+    /// <summary>Whether <paramref name="record"/>, an epoch of a <paramref name="phaseEpochs"/>-epoch phase, may be kept.</summary>
+    public static bool IsEligible(EpochRecord record, bool quantized, TrainingOptions options, int phaseEpochs)
+    {
+        if (!quantized) return true;
+        bool settled = record.WidthsFrozen || options.FrozenWidthEpochs(phaseEpochs) == 0;
+        return settled && MeetsBudget(record.Bitwidths, options);
+    }
+
+    /// <summary>Whether the widths meet <see cref="TrainingOptions.TargetBits"/> (always, without one), in the statistic the bitwidth term uses.</summary>
+    public static bool MeetsBudget(BitwidthSummary bits, TrainingOptions options)
+    {
+        if (options.TargetBits is not { } target) return true;
+        double average = options.BitwidthLoss == BitwidthLossKind.SizeWeighted ? bits.SizeWeightedWeightBits : bits.AverageWeightBits;
+        return average <= target + BudgetTolerance;
+    }
+}
+
+/// <summary>The best eligible epoch of a phase so far and the model's state after it: part of a checkpoint.</summary>
+internal sealed class BestEpochTracker
+{
+    private double dice;
+
+    /// <summary>A tracker that has seen <paramref name="records"/>, the best of them <paramref name="epoch"/> with model state <paramref name="state"/>.</summary>
+    public BestEpochTracker(int? epoch = null, byte[]? state = null, IReadOnlyList<EpochRecord>? records = null)
+    {
+        Epoch = epoch;
+        State = state ?? [];
+        if (epoch is { } e) dice = records![e - 1].Validation!.Dice;
+    }
+
+    /// <summary>The best eligible epoch with validation figures so far; null for none.</summary>
+    public int? Epoch { get; private set; }
+
+    /// <summary><see cref="ModelFile.SaveState"/> of the model after <see cref="Epoch"/>; empty when there is none.</summary>
+    public byte[] State { get; private set; }
+
+    /// <summary>Keeps <paramref name="model"/>'s state if <paramref name="record"/>, its latest epoch, is eligible and scores better than the best so far (the earlier wins a tie).</summary>
+    public void Consider(EpochRecord record, QuantUNetModel model, bool eligible)
+    {
+        if (!eligible || record.Validation is not { } validation) return;
+        if (Epoch is not null && !(validation.Dice > dice)) return;
+        Epoch = record.Epoch;
+        dice = validation.Dice;
+        State = ModelFile.SaveState(model);
+    }
+
+    /// <summary>Puts the best epoch's state back into <paramref name="model"/> (unless it is the last) and returns the epoch kept.</summary>
+    public int Restore(QuantUNetModel model, IReadOnlyList<EpochRecord> records)
+    {
+        int last = records[^1].Epoch;
+        if (Epoch is not { } best) return last;
+        if (best != last) ModelFile.LoadState(model, State);
+        return best;
+    }
+}

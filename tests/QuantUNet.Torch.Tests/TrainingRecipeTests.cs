@@ -1,0 +1,198 @@
+using QuantUNet.Data;
+using QuantUNet.Torch.Model;
+using QuantUNet.Torch.Persistence;
+using QuantUNet.Torch.Training;
+using static TorchSharp.torch;
+
+namespace QuantUNet.Torch.Tests;
+
+/// <summary>The training recipe: augmentation, learning-rate schedule, frozen widths, the bit-budget hinge and the best-epoch model.</summary>
+[TestClass]
+public sealed class TrainingRecipeTests
+{
+    private static readonly TrainingOptions Options = new() { Epochs = 4, BatchSize = 4, QuantizerLearningRate = 0.1, Seed = 3, Threads = 2 };
+
+    // Blobs a tiny model learns in a few steps (synthetic MRI lesions stay at Dice 0 for longer than a test may take).
+    private static readonly IReadOnlyList<SegmentationSample> Slices = TestModels.Blobs(12, 16, seed: 1);
+    private static readonly IReadOnlyList<SegmentationSample> ValidationSlices = TestModels.Blobs(4, 16, seed: 2);
+
+    public TestContext TestContext { get; set; } = null!;
+
+    [TestMethod]
+    public void FlipsMoveImageAndMaskTogetherAndExactly()
+    {
+        // An L-shaped pattern, the image equal to its mask: any flip of one must be the same flip of the other.
+        var pattern = zeros(8, 1, 16, 16);
+        pattern[.., .., 2..12, 3..5] = tensor(1f);
+        pattern[.., .., 10..12, 3..10] = tensor(1f);
+        var (images, masks) = Augmentation.Apply(pattern * 0.75f, pattern.clone(), AugmentationKind.Flips, new TrainingRandom(11));
+
+        Assert.IsTrue((images == masks * 0.75f).all().item<bool>(), "image and mask were flipped differently");
+        Tensor[] flips = [pattern[0], pattern[0].flip(2), pattern[0].flip(1), pattern[0].flip(1, 2)];
+        var seen = new HashSet<int>();
+        for (int i = 0; i < 8; i++)
+        {
+            int which = Array.FindIndex(flips, f => masks[i].equal(f).all().item<bool>());
+            Assert.IsGreaterThanOrEqualTo(0, which, $"sample {i} is not a flip of the pattern");
+            seen.Add(which);
+        }
+        Assert.IsGreaterThan(1, seen.Count, "8 samples all drew the same flip: not per sample");
+    }
+
+    [TestMethod]
+    public void FullAugmentationKeepsMasksBinaryAlignedAndImagesInRange()
+    {
+        // A centred disc as both image and mask: after rotation, scale and intensity jitter the bright pixels must still be the mask's.
+        const int size = 32, n = 16;
+        var y = arange(size, dtype: ScalarType.Float32).view(size, 1) - 15.5f;
+        var x = arange(size, dtype: ScalarType.Float32).view(1, size) - 15.5f;
+        var disc = ((x * x + y * y) <= 64f).to(ScalarType.Float32).expand(n, 1, size, size).contiguous();
+        var random = new TrainingRandom(5);
+        var (images, masks) = Augmentation.Apply(disc.clone(), disc.clone(), AugmentationKind.Full, random);
+
+        Assert.IsTrue(((masks == 0) | (masks == 1)).all().item<bool>(), "a mask value is neither 0 nor 1");
+        Assert.IsTrue((images >= 0).all().item<bool>() && (images <= 1).all().item<bool>(), "intensities left [0, 1]");
+        double agreement = ((images > 0.5f) == (masks > 0.5f)).to(ScalarType.Float32).mean().item<float>();
+        Assert.IsGreaterThan(0.98, agreement, $"bright image pixels and mask agree on {agreement:P2} only");
+        var areas = masks.sum([1, 2, 3]).data<float>().ToArray();
+        float original = disc[0].sum().item<float>();
+        foreach (var area in areas)
+            Assert.IsTrue(area >= original * 0.75 && area <= original * 1.3, $"mask area {area} against {original}: not a small scale");
+        Assert.IsTrue(areas.Distinct().Count() > 1, "every sample drew the same transform");
+
+        var (again, _) = Augmentation.Apply(disc.clone(), disc.clone(), AugmentationKind.Full, new TrainingRandom(5));
+        Assert.IsTrue(again.equal(images).all().item<bool>(), "the same generator state must give the same augmentation");
+        Assert.AreNotEqual(5UL, random.State);
+    }
+
+    [TestMethod]
+    public void TheCosineScheduleFallsFromTheFullRateToItsFloor()
+    {
+        const double floor = LearningRateSchedule.CosineFloor;
+        Assert.AreEqual(1.0, LearningRateSchedule.Factor(LearningRateScheduleKind.Cosine, 0, 100), 1e-15);
+        Assert.AreEqual(floor + (1 - floor) * (1 + Math.Sqrt(0.5)) / 2, LearningRateSchedule.Factor(LearningRateScheduleKind.Cosine, 25, 100), 1e-15);
+        Assert.AreEqual((1 + floor) / 2, LearningRateSchedule.Factor(LearningRateScheduleKind.Cosine, 50, 100), 1e-15);
+        Assert.AreEqual(floor + (1 - floor) * (1 + Math.Cos(Math.PI * 0.99)) / 2, LearningRateSchedule.Factor(LearningRateScheduleKind.Cosine, 99, 100), 1e-15);
+        Assert.AreEqual(1.0, LearningRateSchedule.Factor(LearningRateScheduleKind.Constant, 99, 100));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => LearningRateSchedule.Factor(LearningRateScheduleKind.Cosine, 100, 100));
+    }
+
+    [TestMethod]
+    public void EpochsRecordTheScheduledRate()
+    {
+        var result = Train(quantize: false, Options with { Epochs = 2 }, validation: null);
+        // 12 slices in batches of 4: 3 steps an epoch; an epoch's rate is that of its last step (2, then 5, of 6).
+        Assert.AreEqual(1e-3 * LearningRateSchedule.Factor(LearningRateScheduleKind.Cosine, 2, 6), result.Epochs[0].LearningRate, 1e-12);
+        Assert.AreEqual(1e-3 * LearningRateSchedule.Factor(LearningRateScheduleKind.Cosine, 5, 6), result.Epochs[1].LearningRate, 1e-12);
+        Assert.AreEqual(2, result.BestEpoch, "without a validation set the last epoch is kept");
+        result.Model.Dispose();
+    }
+
+    [TestMethod]
+    public void TheHingeHasNoGradientBelowTheTargetAndPullsAbove()
+    {
+        using var model = TestModels.Create();
+        using (no_grad())
+        {
+            foreach (var layer in model.Layers)
+            {
+                layer.WeightQuantizer.BitWidth.Offset.fill_(3); // 5 weight bits
+                layer.InputQuantizer.BitWidth.Offset.fill_(2); // 6 activation bits over the floor of 4 (the image's too)
+            }
+        }
+        var offsets = model.Layers.SelectMany(l => new[] { l.WeightQuantizer.BitWidth.Offset, l.InputQuantizer.BitWidth.Offset }).ToList();
+
+        Tensor[] Gradients(TrainingOptions options)
+        {
+            foreach (var offset in offsets) offset.grad?.zero_();
+            BitwidthLoss.Compute(model, options).backward();
+            return [.. model.Layers.Select(l => l.WeightQuantizer.BitWidth.Offset.grad!.clone()), .. model.Layers.Select(l => l.InputQuantizer.BitWidth.Offset.grad!.clone())];
+        }
+
+        var above = new TrainingOptions { TargetBits = 6.5 };
+        Assert.AreEqual(0f, BitwidthLoss.Compute(model, above).item<float>());
+        foreach (var gradient in Gradients(above)) Assert.AreEqual(0f, gradient.item<float>(), "a width below the target was pulled");
+
+        // Weights at 5 bits over a target of 4, activations at 6 over it: relu(mean - 4) / 8 for each half, averaged.
+        var below = new TrainingOptions { TargetBits = 4 };
+        Assert.AreEqual(((5 - 4) / 8.0 + (6 - 4) / 8.0) / 2, BitwidthLoss.Compute(model, below).item<float>(), 1e-6);
+        foreach (var gradient in Gradients(below)) Assert.AreEqual(1 / (23.0 * 8 * 2), gradient.item<float>(), 1e-9, "every width above the target is pulled alike");
+
+        // Activations below the target leave only the weight half pulling.
+        var between = new TrainingOptions { TargetBits = 5.5 };
+        var split = Gradients(between);
+        foreach (var gradient in split[..23]) Assert.AreEqual(0f, gradient.item<float>());
+        foreach (var gradient in split[23..]) Assert.AreEqual(1 / (23.0 * 8 * 2), gradient.item<float>(), 1e-9);
+
+        // Without a target the paper's term pulls at any width.
+        foreach (var gradient in Gradients(new TrainingOptions { PenalizeActivationBits = false })[..23]) Assert.AreEqual(1 / (23.0 * 8), gradient.item<float>(), 1e-9);
+    }
+
+    [TestMethod]
+    public void FrozenWidthsStayPutWhileTheWeightsTrain()
+    {
+        var offsets = new List<float[]>();
+        var weights = new List<float[]>();
+        var model = SegmentationTrainer.CreateModel(TestModels.Tiny(), Options.Seed);
+        var result = SegmentationTrainer.Train(model, Slices, ValidationSlices, Options with { FrozenWidthFraction = 0.5 }, epochEnded: _ =>
+        {
+            offsets.Add([.. model.Layers.SelectMany(l => new[] { l.WeightQuantizer.BitWidth.Offset, l.InputQuantizer.BitWidth.Offset }).Select(o => o.item<float>())]);
+            weights.Add(model.Layers[5].Weight.data<float>().ToArray());
+        });
+
+        CollectionAssert.AreEqual(new[] { false, false, true, true }, result.Epochs.Select(e => e.WidthsFrozen).ToArray());
+        CollectionAssert.AreEqual(new[] { true, true, false, false }, result.Epochs.Select(e => e.BitwidthTermOn).ToArray());
+        CollectionAssert.AreNotEqual(offsets[0], offsets[1], "the widths should learn before the freeze");
+        CollectionAssert.AreEqual(offsets[1], offsets[2], "a bitwidth offset moved in the first frozen epoch");
+        CollectionAssert.AreEqual(offsets[1], offsets[3], "a bitwidth offset moved in the second frozen epoch");
+        CollectionAssert.AreNotEqual(weights[2], weights[3], "the weights should still train");
+        Assert.IsGreaterThanOrEqualTo(3, result.BestEpoch, "the kept model must come from an epoch with frozen widths");
+        model.Dispose();
+    }
+
+    [TestMethod]
+    [DataRow(false, DisplayName = "float")]
+    [DataRow(true, DisplayName = "QuantU-Net")]
+    public void TheModelReturnedIsTheBestEligibleEpochs(bool quantize)
+    {
+        var states = new List<byte[]>();
+        QuantUNetModel? model = null;
+        var options = Options with { Epochs = 5, BatchSize = 2, LearningRate = 1e-2, LearningRateSchedule = LearningRateScheduleKind.Constant, FrozenWidthFraction = 0.6, Augmentation = AugmentationKind.None };
+        model = SegmentationTrainer.CreateModel(TestModels.Tiny(quantize), options.Seed);
+        var result = SegmentationTrainer.Train(model, Slices, ValidationSlices, options, epochEnded: _ => states.Add(ModelFile.SaveState(model)));
+
+        var dice = result.Epochs.Select(e => e.Validation!.Dice).ToList();
+        int firstEligible = quantize ? 3 : 1;
+        int expected = Enumerable.Range(firstEligible, 5 - firstEligible + 1).MaxBy(e => (dice[e - 1], -e));
+        TestContext.WriteLine($"validation Dice by epoch {string.Join(", ", dice.Select(d => d.ToString("F4")))}; kept epoch {result.BestEpoch}");
+        Assert.AreEqual(expected, result.BestEpoch);
+        CollectionAssert.AreEqual(states[expected - 1], ModelFile.SaveState(result.Model), "the returned model is not the state after the kept epoch");
+        model.Dispose();
+    }
+
+    [TestMethod]
+    public void AnUnmetBudgetKeepsTheLastEpoch()
+    {
+        // Two bits cannot be reached in three epochs of a tiny run: no epoch is eligible, so the last is kept.
+        var result = Train(quantize: true, Options with { Epochs = 3, TargetBits = 2 }, ValidationSlices);
+        Assert.IsTrue(result.Epochs.All(e => e.Bitwidths.AverageWeightBits > 2 + BestEpoch.BudgetTolerance));
+        Assert.AreEqual(3, result.BestEpoch);
+        Assert.IsFalse(BestEpoch.MeetsBudget(result.Epochs[^1].Bitwidths, Options with { TargetBits = 2 }));
+        Assert.IsTrue(BestEpoch.MeetsBudget(result.Epochs[^1].Bitwidths, Options));
+        result.Model.Dispose();
+    }
+
+    [TestMethod]
+    public void FrozenEpochsAreAQuarterOfQatAtLeastOne()
+    {
+        var options = new TrainingOptions();
+        CollectionAssert.AreEqual(new[] { 0, 1, 1, 1, 2, 3, 3 }, new[] { 1, 2, 3, 4, 6, 10, 12 }.Select(options.FrozenWidthEpochs).ToArray());
+        Assert.AreEqual(0, (options with { FrozenWidthFraction = 0 }).FrozenWidthEpochs(12));
+        var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
+            Train(quantize: true, Options with { FrozenWidthFraction = 1 }, validation: null));
+        Assert.AreEqual(nameof(TrainingOptions.FrozenWidthFraction), error.ParamName);
+    }
+
+    private static TrainingResult Train(bool quantize, TrainingOptions options, IReadOnlyList<SegmentationSample>? validation) =>
+        SegmentationTrainer.Train(SegmentationTrainer.CreateModel(TestModels.Tiny(quantize), options.Seed), Slices, validation, options);
+}
