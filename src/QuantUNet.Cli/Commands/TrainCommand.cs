@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using QuantUNet.Cli.Training;
 using QuantUNet.Data;
@@ -44,7 +45,7 @@ internal static class TrainCommand
         TrainSettings NewSettings(ParseResult parse)
         {
             bool quantize = !parse.GetValue(floatOnly);
-            double? budget = parse.GetValue(targetBits) is { } bits ? TrainFlags.CheckTargetBits(bits, targetBits.Name) : null;
+            double? budget = parse.GetValue(targetBits) is { } bits ? TrainFlags.CheckTargetBits(bits, $"{targetBits.Name} {bits.ToString(CultureInfo.InvariantCulture)}") : null;
             if (budget is not null && !quantize)
                 throw new ArgumentException("--target-bits is a bit budget for QuantU-Net; the float U-Net (--float) has no bitwidths to budget.");
             return flags.Read(parse, parse.GetValue(output)!.FullName, quantize, budget);

@@ -83,12 +83,13 @@ internal sealed class TrainFlags
     }
 
     /// <summary>Checks a bit budget against the learnable range before any data is read.</summary>
-    /// <exception cref="ArgumentException">It lies outside 2..8; the message names <paramref name="option"/>.</exception>
-    public static double CheckTargetBits(double bits, string option)
+    /// <param name="given">How the user gave it, for the message: the option and its value.</param>
+    /// <exception cref="ArgumentException">It lies outside 2..8; the message starts with <paramref name="given"/>.</exception>
+    public static double CheckTargetBits(double bits, string given)
     {
         var learnable = LibraryArchitecture.Quantization.WeightBits;
         if (!(bits >= learnable.Min && bits <= learnable.Max))
-            throw new ArgumentException($"{option} {bits.ToString(CultureInfo.InvariantCulture)}: the average weight bits to aim for must lie in the learnable range, {learnable.Min} to {learnable.Max}.");
+            throw new ArgumentException($"{given}: the average weight bits to aim for must lie in the learnable range, {learnable.Min} to {learnable.Max}.");
         return bits;
     }
 }
