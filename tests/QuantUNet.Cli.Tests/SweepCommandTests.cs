@@ -77,6 +77,13 @@ public sealed class SweepCommandTests
         Assert.IsFalse(Directory.Exists(folder["out"]));
     }
 
+    [TestMethod]
+    public void TargetsAreReadAsCommaSeparatedBitBudgets()
+    {
+        Assert.AreSequenceEqual(new[] { 8, 6, 4.24, 2 }, Commands.SweepCommand.Targets("8, 6,4.24,2", "--targets"));
+        Assert.AreEqual("bits-4.24", Sweep.SweepRun.PointFolder(4.24));
+    }
+
     private static (int Width, int Height) PngSize(string path)
     {
         var header = File.ReadAllBytes(path).AsSpan(16, 8);

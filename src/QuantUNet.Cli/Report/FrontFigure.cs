@@ -36,6 +36,9 @@ internal static class FrontFigure
 
         // The paper gives a drop in its own accuracy metric, not a Dice: drawn as that drop below this float model.
         var paper = plot.Add.Marker(PaperBits, report.Float.Dice - PaperAccuracyDrop, MarkerShape.FilledDiamond, 12, Colors.Crimson);
+        var paperLabel = plot.Add.Text("paper", PaperBits, report.Float.Dice - PaperAccuracyDrop);
+        paperLabel.LabelFontSize = 12;
+        paperLabel.LabelOffsetX = 8;
         paper.LegendText = $"paper: {PaperBits} bits, -{PaperAccuracyDrop * 100:F2} points of pixel accuracy (its metric, not Dice), drawn below this float line";
 
         plot.Title($"Bits against Dice on {report.Split.ValidationPatients.Count} validation patients ({report.ImageSize} px, width {report.BaseWidth})");
@@ -43,7 +46,8 @@ internal static class FrontFigure
         plot.YLabel("validation Dice (pooled)");
         var allBits = points.Select(p => p.AverageWeightBits).Append(PaperBits).ToList();
         plot.Axes.SetLimitsX(Math.Min(2, allBits.Min()) - 0.5, Math.Max(8, allBits.Max()) + 1.5);
-        plot.ShowLegend(Alignment.LowerRight);
+        // Below the axes: inside, the legend could cover the paper's point or a target's.
+        plot.ShowLegend(Edge.Bottom);
         PngFile.Write(path, plot, Width, Height);
     }
 }

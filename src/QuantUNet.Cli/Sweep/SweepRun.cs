@@ -157,6 +157,8 @@ internal static class SweepRun
         return ConsoleProgress.Run(plan, "steps", (double)options.Epochs * stepsPerEpoch, progress =>
         {
             progress.Log(plan);
+            if (TrainingCheckpoint.ExistsIn(options.CheckpointDirectory!))
+                progress.Log($"resuming from {TrainingCheckpoint.PathIn(options.CheckpointDirectory!)}; its finished epochs are replayed");
             return SegmentationTrainer.Train(model, training, validation, options, _ => progress.Advance(1), record =>
             {
                 epochEnded(record);
