@@ -11,5 +11,6 @@ var root = new RootCommand("quantunet: train, evaluate and deploy QuantU-Net seg
     InfoCommand.Create(),
     ExportCommand.Create(),
     BenchCommand.Create(),
+    SweepCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -71,6 +71,27 @@ public static class ImageFile
         return new BinaryMask(height, width, mask);
     }
 
+    /// <summary>
+    /// The colour channels a file declares in its header: 1 for a grey file (grey or grey + alpha PNG, grey TIFF, grey
+    /// JPEG), 3 for a colour one (RGB or RGBA, palette PNG, RGB TIFF, colour JPEG), whatever its pixels hold. The declared
+    /// count, not the content, because content changes from slice to slice: an all-black slice of an RGB MRI series has
+    /// equal channels and would count as grey, making one patient's folder look mixed.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is empty or not a readable image; the message names the file.</exception>
+    public static int DeclaredChannels(string path)
+    {
+        var bytes = ReadFile(path);
+        if (TiffDecoder.IsTiff(path, bytes))
+            return TiffDecoder.DeclaredColours(path, bytes);
+        // Skia reports a grey + alpha PNG as RGBA, so a PNG's own colour type decides (IHDR byte 25: 0 grey, 4 grey + alpha).
+        if (bytes.AsSpan().StartsWith(PngSignature) && bytes.Length > PngColourTypeOffset)
+            return bytes[PngColourTypeOffset] is 0 or 4 ? 1 : 3;
+        using var data = SKData.CreateCopy(bytes);
+        using var codec = SKCodec.Create(data) ?? throw NotDecodable(path, bytes);
+        return codec.Info.ColorType == SKColorType.Gray8 ? 1 : 3;
+    }
+
     /// <summary>Writes a 1-channel image as an 8-bit grey PNG or a 3-channel one as RGB; values are clamped to [0, 1].</summary>
     public static void WriteImage(string path, PlanarImage image)
     {
@@ -112,13 +133,19 @@ public static class ImageFile
         WritePng(path, new SKImageInfo(mask.Width, mask.Height, SKColorType.Gray8, SKAlphaType.Opaque), bytes);
     }
 
-    private static SKBitmap Decode(string path)
+    private static byte[] ReadFile(string path)
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path}: image file not found.", path);
         var bytes = File.ReadAllBytes(path);
         if (bytes.Length == 0)
             throw new InvalidDataException($"{path}: file is empty (0 bytes), not an image.");
+        return bytes;
+    }
+
+    private static SKBitmap Decode(string path)
+    {
+        var bytes = ReadFile(path);
         if (TiffDecoder.IsTiff(path, bytes))
             return TiffDecoder.Decode(path, bytes);
         using var data = SKData.CreateCopy(bytes);
@@ -135,6 +162,8 @@ public static class ImageFile
         }
         return bitmap;
     }
+
+    private const int PngColourTypeOffset = 25;
 
     private static ReadOnlySpan<byte> PngSignature => [0x89, (byte)'P', (byte)'N', (byte)'G', (byte)'\r', (byte)'\n', 0x1A, (byte)'\n'];
 

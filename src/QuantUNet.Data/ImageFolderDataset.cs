@@ -107,6 +107,27 @@ public static class ImageFolderDataset
     }
 
     /// <summary>
+    /// The channel count the images under <paramref name="folder"/> call for: 3 when they are colour files, 1 when grey,
+    /// as <see cref="ImageFile.DeclaredChannels"/> reads their headers (no pixel is decoded). Masks are not looked at.
+    /// </summary>
+    /// <exception cref="InvalidDataException">As <see cref="Discover"/>, or the folder holds both grey and colour images:
+    /// the message names one of each, since one model takes one channel count.</exception>
+    public static int DetectChannels(string folder, Options? options = null)
+    {
+        string? grey = null, colour = null;
+        foreach (var pair in Discover(folder, options))
+        {
+            if (ImageFile.DeclaredChannels(pair.ImagePath) == 1) grey ??= pair.ImagePath;
+            else colour ??= pair.ImagePath;
+            if (grey is not null && colour is not null)
+                throw new InvalidDataException(
+                    $"{folder}: mixes grey and colour images (grey: {grey}; colour: {colour}); one model reads one channel count, "
+                    + "so convert the images to one kind or choose the channel count explicitly (3 repeats a grey image in each channel).");
+        }
+        return colour is not null ? 3 : 1;
+    }
+
+    /// <summary>
     /// Writes samples in layout A: <c>images/NAME.png</c> (grey or RGB) and <c>masks/NAME.png</c> (0/255), each file
     /// written atomically. Names may contain '/' for subfolders but must stay inside <paramref name="folder"/>.
     /// </summary>

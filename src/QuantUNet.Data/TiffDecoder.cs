@@ -42,6 +42,23 @@ internal static class TiffDecoder
         }
     }
 
+    /// <summary>The colour channels the first page declares: 1 (grey) or 3 (RGB), alpha not counted; no pixel is decoded.</summary>
+    /// <exception cref="InvalidDataException">As <see cref="Decode"/> for a file it cannot read.</exception>
+    public static int DeclaredColours(string path, byte[] bytes)
+    {
+        var source = new TiffSource(bytes, path);
+        try
+        {
+            using var tiff = Tiff.ClientOpen(path, "r", source, new TiffStream())
+                ?? throw source.Failure("not a readable TIFF file");
+            return Format.Read(tiff, path).Colours;
+        }
+        catch (Exception e) when (e is not InvalidDataException)
+        {
+            throw source.Failure($"reading its header failed ({e.GetType().Name}: {e.Message})", e);
+        }
+    }
+
     /// <summary>All samples of the first page, pixel by pixel (chunky order), in the file's own units, grey not yet inverted.</summary>
     private static ushort[] ReadSamples(Tiff tiff, Format format, TiffSource source)
     {

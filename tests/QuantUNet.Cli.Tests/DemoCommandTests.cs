@@ -1,4 +1,5 @@
 using System.Text.Json;
+using QuantUNet.Cli.Demo;
 
 namespace QuantUNet.Cli.Tests;
 
@@ -15,6 +16,7 @@ public sealed class DemoCommandTests
             Assert.AreEqual(0, result.ExitCode, result.Output + result.Error);
             using var report = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(directory, "report.json")));
             var root = report.RootElement;
+            Assert.IsFalse(root.TryGetProperty("seeds", out _), "one seed reports as it always did, without a spread");
             foreach (var model in new[] { "float", "quantized" })
                 foreach (var field in new[] { "dice", "iou", "pixelAccuracy", "parameterCount" })
                     Assert.IsTrue(root.GetProperty(model).TryGetProperty(field, out _), $"{model}.{field} missing");
@@ -52,6 +54,26 @@ public sealed class DemoCommandTests
         {
             Directory.Delete(directory, recursive: true);
         }
+    }
+
+    [TestMethod]
+    public void SpreadOverSeedsIsMeanSampleDeviationAndRange()
+    {
+        var spread = DemoReport.Spread.Of([0.90, 0.94, 0.92]);
+
+        Assert.AreEqual(0.92, spread.Mean, 1e-12);
+        Assert.AreEqual(0.02, spread.StandardDeviation, 1e-12); // sqrt((0.02² + 0.02² + 0) / 2)
+        Assert.AreEqual((0.90, 0.94), (spread.Min, spread.Max));
+        Assert.AreEqual(0.0, DemoReport.Spread.Of([0.5]).StandardDeviation, "one seed has no spread");
+    }
+
+    [TestMethod]
+    public void SeedsBelowOneAreRefused()
+    {
+        var result = CommandRunner.Run("demo", "--seeds", "0", "--out", Path.Combine(Path.GetTempPath(), "quantunet-demo-never-written"));
+
+        Assert.AreEqual(1, result.ExitCode);
+        Assert.AreEqual("quantunet: --seeds 0: run the demo for at least one seed.", result.Error.TrimEnd('\n'));
     }
 
     [TestMethod]

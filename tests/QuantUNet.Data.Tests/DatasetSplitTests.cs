@@ -26,6 +26,18 @@ public sealed class DatasetSplitTests
     }
 
     [TestMethod]
+    public void OneFifthOfTwentyFourPatientsHoldsOutFive()
+    {
+        // The LGG development set: 0.2 x 24 = 4.8 rounds to 5, so 19 patients train and 5 validate.
+        var samples = Enumerable.Range(0, 24).Select(g => Sample($"patient{g}", 0)).ToList();
+
+        var (train, validation) = DatasetSplit.ByGroup(samples, 0.2, seed: 1);
+
+        Assert.HasCount(19, train);
+        Assert.HasCount(5, validation);
+    }
+
+    [TestMethod]
     public void KeepsInputOrderWithinEachSide()
     {
         var samples = Samples();

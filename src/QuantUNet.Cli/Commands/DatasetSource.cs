@@ -100,6 +100,10 @@ internal sealed record DatasetSource(string Path, string? Labels, string Label, 
         });
     }
 
+    /// <summary>The channels a model of this data reads: a folder's as its images declare them, 1 for a (grey) NIfTI volume.</summary>
+    /// <exception cref="InvalidDataException">The folder mixes grey and colour images, or one cannot be read.</exception>
+    public int Channels() => IsVolume ? 1 : ImageFolderDataset.DetectChannels(Path);
+
     /// <summary>The label rule <see cref="Label"/> describes.</summary>
     /// <exception cref="ArgumentException">It is neither &gt;0 nor a list of integers.</exception>
     public LabelRule Rule()

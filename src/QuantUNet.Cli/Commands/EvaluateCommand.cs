@@ -46,19 +46,12 @@ internal static class EvaluateCommand
         int side = model.Side(size);
 
         var samples = data.Load(ImageSize.Square(side), model.InputChannels);
-        var evaluator = new SegmentationEvaluator();
-        ConsoleProgress.Run($"scoring ({TrainedModel.Name(mode)})", "images", samples.Count, progress =>
+        var s = ConsoleProgress.Run($"scoring ({TrainedModel.Name(mode)})", "images", samples.Count, progress =>
         {
             using var scorer = model.Scorer(mode, threads);
-            foreach (var batch in samples.Chunk(MaskScorer.Batch))
-            {
-                evaluator.Add(scorer.Masks(batch), batch);
-                progress.Advance(batch.Length);
-            }
-            return 0;
+            return scorer.Score(samples, count => progress.Advance(count));
         });
 
-        var s = evaluator.GetScores();
         return new Metrics(TrainedModel.Name(mode), model.Path, data.Path, side, s.Dice, s.MeanDice, s.MeanGroupDice, s.IoU, s.PixelAccuracy,
             s.Precision, s.Recall, s.Specificity, s.Hd95, s.Hd95ImageCount, s.ImageCount, s.GroupCount, s.EmptyTruthCount, clock.Elapsed.TotalSeconds);
     }

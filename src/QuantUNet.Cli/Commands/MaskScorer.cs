@@ -53,5 +53,17 @@ internal sealed class MaskScorer : IDisposable
     public byte[] Masks(IReadOnlyList<SegmentationSample> samples) =>
         Masks(samples.SelectMany(s => s.Image).ToArray(), samples.Count, samples[0].Height, samples[0].Width);
 
+    /// <summary>Scores <paramref name="samples"/> (same size) batch by batch against their masks, calling <paramref name="scored"/> with each batch's count.</summary>
+    public SegmentationScores Score(IReadOnlyList<SegmentationSample> samples, Action<int>? scored = null)
+    {
+        var evaluator = new SegmentationEvaluator();
+        foreach (var batch in samples.Chunk(Batch))
+        {
+            evaluator.Add(Masks(batch), batch);
+            scored?.Invoke(batch.Length);
+        }
+        return evaluator.GetScores();
+    }
+
     public void Dispose() => _owned?.Dispose();
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using QuantUNet.Cli.Training;
 using QuantUNet.Data;
@@ -23,18 +24,13 @@ internal static class TrainCommand
 
     public static Command Create()
     {
-        var dataset = new DatasetSource.Options();
+        var flags = new TrainFlags();
         var output = new Option<DirectoryInfo>("--out") { Description = $"Folder for {ModelFileName}, {IntegerFileName} (quantized models), the ML.NET model {ModelZip.FileName} and train.json; it also holds the training checkpoint (required unless --resume)." };
         var floatOnly = new Option<bool>("--float") { Description = "Train the float U-Net baseline instead of QuantU-Net." };
-        var size = new Option<int>("--size") { Description = "Images and masks are resized to this side (a multiple of 16).", DefaultValueFactory = _ => 128 };
-        var width = new Option<int>("--width") { Description = "U-Net base width: channels of the first level, doubled at each level below.", DefaultValueFactory = _ => 16 };
-        var epochs = new Option<int>("--epochs") { Description = "Epochs in all (for QuantU-Net the float warm start included).", DefaultValueFactory = _ => 20 };
-        var floatEpochs = new Option<int?>("--float-epochs") { Description = $"Float warm-start epochs before quantization-aware training (default: {WarmStartSchedule.WarmStartFraction:P0} of --epochs)." };
-        var batch = new Option<int>("--batch") { Description = "Images per training step.", DefaultValueFactory = _ => 8 };
-        var validationFraction = new Option<double>("--val-fraction") { Description = "Share of the patients held out for validation (0: none).", DefaultValueFactory = _ => 0.2 };
-        var seed = new Option<int>("--seed") { Description = "Seeds the split, initialisation and shuffling.", DefaultValueFactory = _ => 1 };
-        var channels = new Option<int>("--channels") { Description = "Input channels: 1 (grey) or 3 (RGB, e.g. the LGG slices).", DefaultValueFactory = _ => 1 };
-        var threads = DatasetOptions.Threads();
+        var targetBits = new Option<double?>("--target-bits")
+        {
+            Description = "A bit budget: the bitwidth term pulls only while QuantU-Net's average weight bits (plain mean over the layers) exceed it, 2 to 8 (default: none, the paper's plain lambda term).",
+        };
         var resume = new Option<DirectoryInfo>("--resume")
         {
             Description = $"Continue the run whose --out folder this is from its last checkpoint ({TrainingCheckpoint.FileName}), losing at most the epoch it was in; "
@@ -42,22 +38,28 @@ internal static class TrainCommand
         };
         var command = new Command("train", "Train QuantU-Net (float warm start, then quantization-aware training with learned bitwidths) or the float U-Net on an image folder or a NIfTI volume; write the model, the integer model and train.json.")
         {
-            output, floatOnly, size, width, epochs, floatEpochs, batch, validationFraction, seed, channels, threads, resume,
+            output, floatOnly, targetBits, resume,
         };
-        dataset.AddTo(command);
-        dataset.Data.Required = false; // not with --resume; checked below otherwise
+        flags.AddTo(command);
+        flags.Dataset.Data.Required = false; // not with --resume; checked below otherwise
+        TrainSettings NewSettings(ParseResult parse)
+        {
+            bool quantize = !parse.GetValue(floatOnly);
+            double? budget = parse.GetValue(targetBits) is { } bits ? TrainFlags.CheckTargetBits(bits, $"{targetBits.Name} {bits.ToString(CultureInfo.InvariantCulture)}") : null;
+            if (budget is not null && !quantize)
+                throw new ArgumentException("--target-bits is a bit budget for QuantU-Net; the float U-Net (--float) has no bitwidths to budget.");
+            return flags.Read(parse, parse.GetValue(output)!.FullName, quantize, budget);
+        }
+
         command.SetAction(parse => UserErrors.Run(() =>
         {
             var runFolder = parse.GetValue(resume);
             var given = command.Options.Where(option => option != resume && parse.GetResult(option) is { Implicit: false }).Select(option => option.Name).ToList();
             if (runFolder is not null && given.Count > 0)
                 throw new ArgumentException($"--resume takes every setting from the run's checkpoint; drop {string.Join(", ", given)}.");
-            if (runFolder is null && (parse.GetValue(dataset.Data) is null || parse.GetValue(output) is null))
+            if (runFolder is null && (parse.GetValue(flags.Dataset.Data) is null || parse.GetValue(output) is null))
                 throw new ArgumentException("train needs --data and --out, or --resume DIR to continue a run.");
-            var settings = runFolder is not null ? ResumedSettings(runFolder.FullName) : new TrainSettings(
-                dataset.Read(parse), parse.GetValue(output)!.FullName, !parse.GetValue(floatOnly), DatasetOptions.CheckSize(parse.GetValue(size)),
-                parse.GetValue(width), parse.GetValue(epochs), parse.GetValue(floatEpochs), parse.GetValue(batch), parse.GetValue(validationFraction),
-                parse.GetValue(seed), parse.GetValue(channels), parse.GetValue(threads));
+            var settings = runFolder is not null ? ResumedSettings(runFolder.FullName) : NewSettings(parse);
             var report = Run(settings);
             Console.WriteLine(report.Validation is { } v
                 ? $"validation Dice {v.Dice:F4}, mean patient Dice {v.MeanGroupDice:F4}, pixel accuracy {v.PixelAccuracy:F4}, average weight bits {report.Bits.AverageWeightBits:F2}; wrote {settings.OutDirectory}"
@@ -66,10 +68,6 @@ internal static class TrainCommand
         }));
         return command;
     }
-
-    private sealed record TrainSettings(
-        DatasetSource Data, string OutDirectory, bool Quantize, int Size, int Width, int Epochs, int? FloatEpochs, int Batch,
-        double ValidationFraction, int Seed, int Channels, int Threads);
 
     /// <summary>The settings of the run whose --out folder <paramref name="folder"/> is, as its checkpoint keeps them.</summary>
     private static TrainSettings ResumedSettings(string folder)
@@ -81,24 +79,36 @@ internal static class TrainCommand
         return stored with { OutDirectory = folder };
     }
 
-    private static TrainReport Run(TrainSettings settings)
+    /// <summary>The library's training options for <paramref name="settings"/>, checkpointing into its --out folder.</summary>
+    public static TrainingOptions TrainingOptionsOf(TrainSettings settings) => new()
     {
-        var clock = Stopwatch.StartNew();
-        if (settings.Threads > 0) set_num_threads(settings.Threads);
-        var architecture = new QuantUNetOptions { InputChannels = settings.Channels, BaseWidth = settings.Width, Quantize = settings.Quantize };
-        var options = new TrainingOptions
-        {
-            Epochs = settings.Epochs, BatchSize = settings.Batch, Seed = settings.Seed, Threads = settings.Threads, CheckpointDirectory = settings.OutDirectory,
-        };
-        var schedule = settings.Quantize ? WarmStartSchedule.Split(settings.Epochs, settings.FloatEpochs) : WarmStartSchedule.FloatOnly(settings.Epochs);
-        int? warmStartEpoch = settings.Quantize ? schedule.WarmStartEpoch : null;
+        Epochs = settings.Epochs, BatchSize = settings.Batch, Seed = settings.Seed, Threads = settings.Threads, CheckpointDirectory = settings.OutDirectory,
+        TargetBits = settings.TargetBits,
+    };
 
+    /// <summary>Reads the slices and splits them by patient, warning about training data that cannot teach a model and saying what it read.</summary>
+    public static (IReadOnlyList<SegmentationSample> Training, IReadOnlyList<SegmentationSample> Validation, TrainReport.SplitFacts Split) LoadSplit(TrainSettings settings)
+    {
         var samples = settings.Data.Load(ImageSize.Square(settings.Size), settings.Channels);
         var (training, validation) = DatasetSplit.ByGroup(samples, settings.ValidationFraction, settings.Seed);
         var split = TrainReport.SplitFacts.From(training, validation);
         foreach (var warning in DatasetWarnings.Check(training, $"{settings.Data.Path} (training slices)"))
             Console.Error.WriteLine($"quantunet: warning: {warning}");
-        Console.WriteLine($"data: {training.Count} training slices of {split.TrainingPatients.Count} patients, {validation.Count} validation slices of {split.ValidationPatients.Count}, {settings.Size}x{settings.Size}");
+        Console.WriteLine($"data: {training.Count} training slices of {split.TrainingPatients.Count} patients, {validation.Count} validation slices of {split.ValidationPatients.Count}, "
+                          + $"{settings.Size}x{settings.Size}, {settings.Channels} channel{(settings.Channels == 1 ? "" : "s")}");
+        return (training, validation, split);
+    }
+
+    private static TrainReport Run(TrainSettings settings)
+    {
+        var clock = Stopwatch.StartNew();
+        if (settings.Threads > 0) set_num_threads(settings.Threads);
+        var architecture = new QuantUNetOptions { InputChannels = settings.Channels, BaseWidth = settings.Width, Quantize = settings.Quantize };
+        var options = TrainingOptionsOf(settings);
+        var schedule = settings.Quantize ? WarmStartSchedule.Split(settings.Epochs, settings.FloatEpochs) : WarmStartSchedule.FloatOnly(settings.Epochs);
+        int? warmStartEpoch = settings.Quantize ? schedule.WarmStartEpoch : null;
+
+        var (training, validation, split) = LoadSplit(settings);
 
         var records = new List<TrainReport.EpochFacts>();
         int stepsPerEpoch = (training.Count + settings.Batch - 1) / settings.Batch;
@@ -132,7 +142,7 @@ internal static class TrainCommand
             var report = new TrainReport
             {
                 Data = settings.Data, Quantized = model.Quantize, ImageSize = settings.Size, BaseWidth = settings.Width, Channels = settings.Channels,
-                Epochs = settings.Epochs, WarmStartEpoch = warmStartEpoch, BatchSize = settings.Batch, Seed = settings.Seed,
+                TargetBits = settings.TargetBits, Epochs = settings.Epochs, WarmStartEpoch = warmStartEpoch, BatchSize = settings.Batch, Seed = settings.Seed,
                 ValidationFraction = settings.ValidationFraction, Split = split, EpochRecords = records, Validation = scores,
                 Bits = TrainReport.BitFacts.From(model.Bitwidths()), Seconds = clock.Elapsed.TotalSeconds,
             };

@@ -25,6 +25,9 @@ internal sealed record DemoReport
     public required IntegerResult Integer { get; init; }
     public required StepTimes Timing { get; init; }
     public required double TotalSeconds { get; init; }
+    /// <summary>Figures of every seed of a <c>demo --seeds N</c> run with N &gt; 1, and their spread; null for one seed.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public SeedSpread? Seeds { get; init; }
     public string Machine { get; init; } = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}";
     public DateTime DateUtc { get; init; } = DateTime.UtcNow;
 
@@ -70,6 +73,41 @@ internal sealed record DemoReport
         }
     }
 
+    /// <summary>One seed's headline figures on its held-out slices.</summary>
+    /// <param name="Folder">Where that seed's full demo run is, relative to the report.</param>
+    public sealed record SeedFigures(
+        int Seed, string Folder, double FloatDice, double QuantizedDice, double FloatMeanDice, double QuantizedMeanDice,
+        double AverageWeightBits, double AverageActivationBits)
+    {
+        public static SeedFigures Of(DemoReport run, string folder) => new(
+            run.Seed, folder, run.Float.Dice, run.Quantized.Dice, run.Float.MeanDice, run.Quantized.MeanDice,
+            run.Quantized.AverageWeightBits, run.Quantized.AverageActivationBits);
+    }
+
+    /// <summary>Mean, sample standard deviation (0 for one value), smallest and largest of one figure over the seeds.</summary>
+    public sealed record Spread(double Mean, double StandardDeviation, double Min, double Max)
+    {
+        public static Spread Of(IReadOnlyList<double> values)
+        {
+            double mean = values.Average();
+            double sd = values.Count > 1 ? Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1)) : 0;
+            return new(mean, sd, values.Min(), values.Max());
+        }
+    }
+
+    /// <summary>The seeds of a multi-seed demo and the spread of each headline figure.</summary>
+    public sealed record SeedSpread(
+        IReadOnlyList<SeedFigures> Runs, Spread FloatDice, Spread QuantizedDice, Spread FloatMeanDice, Spread QuantizedMeanDice,
+        Spread AverageWeightBits, Spread AverageActivationBits)
+    {
+        public static SeedSpread Of(IReadOnlyList<SeedFigures> runs)
+        {
+            Spread Over(Func<SeedFigures, double> figure) => Spread.Of([.. runs.Select(figure)]);
+            return new(runs, Over(r => r.FloatDice), Over(r => r.QuantizedDice), Over(r => r.FloatMeanDice), Over(r => r.QuantizedMeanDice),
+                Over(r => r.AverageWeightBits), Over(r => r.AverageActivationBits));
+        }
+    }
+
     /// <summary>Median seconds of a training step of each model on the same batch.</summary>
     public sealed record StepTimes(double FloatStepSeconds, double QuantStepSeconds, int Steps)
     {
@@ -98,6 +136,7 @@ internal sealed record DemoReport
         md.AppendLine(c, $"# QuantU-Net demo report");
         md.AppendLine();
         md.AppendLine(c, $"{DateUtc:yyyy-MM-dd HH:mm} UTC, {Machine}, {Threads} TorchSharp threads, seed {Seed}, {TotalSeconds / 60:F1} minutes.");
+        if (Seeds is { } seeds) AppendSeeds(md, seeds);
         md.AppendLine(c, $"Synthetic MRI slices {Settings.ImageSize}x{Settings.ImageSize}: {TrainingSlices} for training, {HeldOutSlices} held out (split by synthetic patient).");
         md.AppendLine(c, $"U-Net base width {Settings.BaseWidth}, batch {Settings.BatchSize}. The float model trains {Settings.Epochs} epochs; QuantU-Net starts from its weights after epoch {WarmStartEpoch} and trains {Settings.Epochs - WarmStartEpoch} epochs with quantization and lambda 0.25.");
         md.AppendLine();
@@ -130,5 +169,30 @@ internal sealed record DemoReport
         foreach (var e in Float.Epochs.Concat(Quantized.Epochs))
             md.AppendLine(c, $"| {e.Model} | {e.Epoch} | {e.Loss.Total:F4} | {(e.BitwidthTermOn ? e.Loss.Bitwidth.ToString("F3", c) : "off")} | {e.Validation?.Dice:F4} | {e.AverageWeightBits:F2} | {e.AverageActivationBits:F2} | {e.Seconds:F1} |");
         return md.ToString();
+    }
+
+    private void AppendSeeds(StringBuilder md, SeedSpread seeds)
+    {
+        var c = CultureInfo.InvariantCulture;
+        md.AppendLine();
+        md.AppendLine(c, $"## {seeds.Runs.Count} seeds ({seeds.Runs[0].Seed} to {seeds.Runs[^1].Seed})");
+        md.AppendLine();
+        md.AppendLine("Each seed draws its own synthetic patients, split, initialisation and shuffling. Mean, standard deviation and [worst, best] over the seeds:");
+        md.AppendLine();
+        md.AppendLine("| held-out | float U-Net | QuantU-Net | difference of the means |");
+        md.AppendLine("|---|---|---|---|");
+        static string Percent(Spread s, IFormatProvider c) => string.Format(c, "{0:F2}% ± {1:F2} [{2:F2}, {3:F2}]", s.Mean * 100, s.StandardDeviation * 100, s.Min * 100, s.Max * 100);
+        md.AppendLine(c, $"| Dice (pooled) | {Percent(seeds.FloatDice, c)} | {Percent(seeds.QuantizedDice, c)} | {(seeds.QuantizedDice.Mean - seeds.FloatDice.Mean) * 100:+0.00;-0.00} points |");
+        md.AppendLine(c, $"| mean Dice per image | {Percent(seeds.FloatMeanDice, c)} | {Percent(seeds.QuantizedMeanDice, c)} | {(seeds.QuantizedMeanDice.Mean - seeds.FloatMeanDice.Mean) * 100:+0.00;-0.00} points |");
+        md.AppendLine(c, $"| average weight bits | 32 | {seeds.AverageWeightBits.Mean:F2} ± {seeds.AverageWeightBits.StandardDeviation:F2} [{seeds.AverageWeightBits.Min:F2}, {seeds.AverageWeightBits.Max:F2}] | |");
+        md.AppendLine(c, $"| average activation bits | 32 | {seeds.AverageActivationBits.Mean:F2} ± {seeds.AverageActivationBits.StandardDeviation:F2} [{seeds.AverageActivationBits.Min:F2}, {seeds.AverageActivationBits.Max:F2}] | |");
+        md.AppendLine();
+        md.AppendLine("| seed | run | float Dice | QuantU-Net Dice | float mean Dice | QuantU-Net mean Dice | weight bits | activation bits |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|");
+        foreach (var r in seeds.Runs)
+            md.AppendLine(c, $"| {r.Seed} | {r.Folder} | {r.FloatDice * 100:F2}% | {r.QuantizedDice * 100:F2}% | {r.FloatMeanDice * 100:F2}% | {r.QuantizedMeanDice * 100:F2}% | {r.AverageWeightBits:F2} | {r.AverageActivationBits:F2} |");
+        md.AppendLine();
+        md.AppendLine(c, $"## Seed {Seed} in detail");
+        md.AppendLine();
     }
 }

@@ -15,6 +15,8 @@ internal sealed record TrainReport
     public required int ImageSize { get; init; }
     public required int BaseWidth { get; init; }
     public required int Channels { get; init; }
+    /// <summary>The bit budget of the average weight bits (--target-bits); null: the paper's plain lambda term.</summary>
+    public required double? TargetBits { get; init; }
     public required int Epochs { get; init; }
     /// <summary>Float epochs before QuantU-Net took the weights; null for a float model.</summary>
     public required int? WarmStartEpoch { get; init; }

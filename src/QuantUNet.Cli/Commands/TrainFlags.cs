@@ -1,0 +1,95 @@
+using System.CommandLine;
+using System.Globalization;
+using QuantUNet.Cli.Training;
+using QuantUNet.Torch.Model;
+using QuantUNet.Torch.Training;
+
+namespace QuantUNet.Cli.Commands;
+
+/// <summary>
+/// The training options train and sweep share, with the library's defaults (<see cref="TrainingOptions"/>,
+/// <see cref="QuantUNetOptions"/>) as theirs, and how they become <see cref="TrainSettings"/>.
+/// </summary>
+internal sealed class TrainFlags
+{
+    /// <summary>The share of patients held out: 0.2 of the 24 LGG development patients is 5 (4.8 rounded), leaving 19 to train on.</summary>
+    public const double DefaultValidationFraction = 0.2;
+
+    /// <summary>Train's side: the LGG slices' 256 px halved, the size the README's results are measured at.</summary>
+    public const int DefaultSize = 128;
+
+    /// <summary>Epochs in all: the acceptance runs use 20 (the library's <see cref="TrainingOptions.Epochs"/> suits quick ML.NET fits).</summary>
+    public const int DefaultEpochs = 20;
+
+    private static readonly TrainingOptions LibraryTraining = new();
+    private static readonly QuantUNetOptions LibraryArchitecture = new();
+
+    public DatasetSource.Options Dataset { get; } = new();
+
+    public Option<int> Size { get; } = new("--size") { Description = "Images and masks are resized to this side (a multiple of 16).", DefaultValueFactory = _ => DefaultSize };
+
+    public Option<int> Width { get; } = new("--width")
+    {
+        Description = "U-Net base width: channels of the first level, doubled at each level below.", DefaultValueFactory = _ => LibraryArchitecture.BaseWidth,
+    };
+
+    public Option<int> Epochs { get; } = new("--epochs") { Description = "Epochs in all (for QuantU-Net the float warm start included).", DefaultValueFactory = _ => DefaultEpochs };
+
+    public Option<int?> FloatEpochs { get; } = new("--float-epochs")
+    {
+        Description = $"Float warm-start epochs before quantization-aware training (default: {WarmStartSchedule.WarmStartFraction:P0} of --epochs).",
+    };
+
+    public Option<int> Batch { get; } = new("--batch") { Description = "Images per training step.", DefaultValueFactory = _ => LibraryTraining.BatchSize };
+
+    public Option<double> ValidationFraction { get; } = new("--val-fraction")
+    {
+        Description = "Share of the patients held out for validation, rounded to whole patients (0: none; 0.2 of 24 patients holds out 5).",
+        DefaultValueFactory = _ => DefaultValidationFraction,
+    };
+
+    public Option<int> Seed { get; } = new("--seed") { Description = "Seeds the split, initialisation and shuffling.", DefaultValueFactory = _ => LibraryTraining.Seed };
+
+    public Option<int?> Channels { get; } = new("--channels")
+    {
+        Description = "Input channels: 1 (grey) or 3 (RGB, e.g. the LGG slices' three MRI sequences) (default: from the data, 3 when its images are colour files, 1 when grey).",
+    };
+
+    public Option<int> Threads { get; } = DatasetOptions.Threads();
+
+    /// <summary>The options, in the order help lists them (the dataset's come first, <see cref="DatasetSource.Options.AddTo"/>).</summary>
+    public IReadOnlyList<Option> All => [Size, Width, Epochs, FloatEpochs, Batch, ValidationFraction, Seed, Channels, Threads];
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in All) command.Options.Add(option);
+        Dataset.AddTo(command);
+    }
+
+    /// <summary>The settings of a run: every value checked first, then the channel count read from the images unless given.</summary>
+    /// <exception cref="ArgumentException">A value is out of range; the message names the option.</exception>
+    /// <exception cref="InvalidDataException">The channels are to come from a folder that mixes grey and colour images.</exception>
+    public TrainSettings Read(ParseResult parse, string outDirectory, bool quantize, double? targetBits)
+    {
+        int size = DatasetOptions.CheckSize(parse.GetValue(Size));
+        int? channels = parse.GetValue(Channels);
+        if (channels is { } given && given is not (1 or 3))
+            throw new ArgumentException($"--channels {given}: a model reads 1 (grey) or 3 (RGB) channels.");
+        if (!(parse.GetValue(ValidationFraction) is >= 0 and < 1))
+            throw new ArgumentException($"--val-fraction {parse.GetValue(ValidationFraction).ToString(CultureInfo.InvariantCulture)}: the share of patients held out must be at least 0 and below 1.");
+        var data = Dataset.Read(parse);
+        return new TrainSettings(data, outDirectory, quantize, size, parse.GetValue(Width), parse.GetValue(Epochs), parse.GetValue(FloatEpochs),
+            parse.GetValue(Batch), parse.GetValue(ValidationFraction), parse.GetValue(Seed), channels ?? data.Channels(), parse.GetValue(Threads), targetBits);
+    }
+
+    /// <summary>Checks a bit budget against the learnable range before any data is read.</summary>
+    /// <param name="given">How the user gave it, for the message: the option and its value.</param>
+    /// <exception cref="ArgumentException">It lies outside 2..8; the message starts with <paramref name="given"/>.</exception>
+    public static double CheckTargetBits(double bits, string given)
+    {
+        var learnable = LibraryArchitecture.Quantization.WeightBits;
+        if (!(bits >= learnable.Min && bits <= learnable.Max))
+            throw new ArgumentException($"{given}: the average weight bits to aim for must lie in the learnable range, {learnable.Min} to {learnable.Max}.");
+        return bits;
+    }
+}

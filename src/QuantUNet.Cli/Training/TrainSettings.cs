@@ -1,0 +1,13 @@
+using QuantUNet.Cli.Commands;
+
+namespace QuantUNet.Cli.Training;
+
+/// <summary>
+/// Everything a <c>train</c> run (or a sweep's runs) depends on, as resolved from the command line; kept in the
+/// checkpoint so that <c>train --resume</c> needs nothing else.
+/// </summary>
+/// <param name="Channels">Input channels, as given or as the data's images declare them (<see cref="DatasetSource.Channels"/>).</param>
+/// <param name="TargetBits">The bit budget of QuantU-Net's average weight bits; null: the paper's plain lambda term.</param>
+internal sealed record TrainSettings(
+    DatasetSource Data, string OutDirectory, bool Quantize, int Size, int Width, int Epochs, int? FloatEpochs, int Batch,
+    double ValidationFraction, int Seed, int Channels, int Threads, double? TargetBits = null);

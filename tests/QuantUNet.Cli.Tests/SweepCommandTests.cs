@@ -1,0 +1,92 @@
+using System.Buffers.Binary;
+using System.Text.Json;
+using QuantUNet.Data;
+
+namespace QuantUNet.Cli.Tests;
+
+[TestClass]
+public sealed class SweepCommandTests
+{
+    /// <summary>Six synthetic patients of 8 slices, stored as RGB PNGs whose planes differ, so the sweep reads 3 channels from the data.</summary>
+    private static void WriteColourDataset(string folder)
+    {
+        var generator = new SyntheticMriGenerator(new SyntheticMriGenerator.Options { Size = ImageSize.Square(32), SlicesPerPatient = 8, Seed = 4 });
+        ImageFolderDataset.Write(generator.Generate(48).Select(s => s with
+        {
+            Name = $"{s.GroupId}/{s.Name}", Channels = 3, Image = [.. s.Image, .. s.Image.Select(v => v / 2), .. s.Image],
+        }), folder);
+    }
+
+    [TestMethod]
+    public void TinySweepWritesTheFrontAndARerunTrainsNothing()
+    {
+        using var folder = new TempFolder("quantunet-sweep");
+        WriteColourDataset(folder["data"]);
+        string[] sweep = ["sweep", "--data", folder["data"], "--out", folder["sweep"], "--targets", "4,3", "--size", "32", "--width", "4", "--epochs", "2", "--threads", "2"];
+
+        var first = CommandRunner.Run(sweep);
+
+        Assert.AreEqual(0, first.ExitCode, first.Output + first.Error);
+        StringAssert.Contains(first.Output, "float epoch  2");
+        StringAssert.Contains(first.Output, "quant epoch  1");
+        using (var report = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder["sweep"], "sweep.json"))))
+        {
+            var root = report.RootElement;
+            Assert.AreEqual(3, root.GetProperty("channels").GetInt32(), "RGB files train a 3-channel model");
+            Assert.AreEqual(1, root.GetProperty("warmStartEpoch").GetInt32());
+            Assert.AreEqual(1, root.GetProperty("quantizedEpochs").GetInt32(), "as many QAT epochs as train's QAT phase");
+            Assert.AreEqual(32, root.GetProperty("float").GetProperty("averageWeightBits").GetDouble());
+            var points = root.GetProperty("points");
+            Assert.AreSequenceEqual(new[] { 4.0, 3.0 }, points.EnumerateArray().Select(p => p.GetProperty("target").GetDouble()));
+            foreach (var point in points.EnumerateArray().Append(root.GetProperty("float")))
+                foreach (var field in new[] { "averageWeightBits", "sizeWeightedWeightBits", "averageActivationBits", "dice", "meanGroupDice", "iou", "pixelAccuracy", "weightBytes" })
+                    Assert.AreEqual(JsonValueKind.Number, point.GetProperty(field).ValueKind, field);
+            foreach (var point in points.EnumerateArray())
+            {
+                Assert.IsTrue(point.GetProperty("averageWeightBits").GetDouble() is >= 2 and <= 8);
+                Assert.AreEqual(new FileInfo(Path.Combine(folder["sweep"], $"bits-{point.GetProperty("target").GetDouble()}", "model.qint")).Length,
+                    point.GetProperty("integerModelBytes").GetInt64());
+            }
+        }
+        Assert.AreEqual((1000, 700), PngSize(Path.Combine(folder["sweep"], "figures", "front.png")));
+
+        var again = CommandRunner.Run(sweep);
+
+        Assert.AreEqual(0, again.ExitCode, again.Output + again.Error);
+        Assert.IsFalse(again.Output.Contains("epoch", StringComparison.Ordinal), "a finished sweep trains nothing: " + again.Output);
+        StringAssert.Contains(again.Output, "wrote");
+
+        var changed = CommandRunner.Run([.. sweep, "--seed", "2"]);
+
+        Assert.AreEqual(1, changed.ExitCode, changed.Output);
+        StringAssert.Contains(changed.Error, "holds a sweep with other settings (Seed: 1 there, 2 now)");
+    }
+
+    [TestMethod]
+    [DataRow("4,9", "--targets 4,9: 9: the average weight bits to aim for must lie in the learnable range, 2 to 8.")]
+    [DataRow("4,x", "--targets 4,x: 'x' is not a number; write bit budgets separated by commas, e.g. 8,6,4,3,2.")]
+    [DataRow("4,4", "--targets 4,4: 4 appears twice.")]
+    public void BadTargetsAreRefusedBeforeAnyDataIsRead(string targets, string message)
+    {
+        using var folder = new TempFolder("quantunet-sweep-targets");
+
+        var result = CommandRunner.Run("sweep", "--data", folder["no-such-data"], "--out", folder["out"], "--targets", targets);
+
+        Assert.AreEqual(1, result.ExitCode, result.Output);
+        Assert.AreEqual($"quantunet: {message}", result.Error.TrimEnd('\n'));
+        Assert.IsFalse(Directory.Exists(folder["out"]));
+    }
+
+    [TestMethod]
+    public void TargetsAreReadAsCommaSeparatedBitBudgets()
+    {
+        Assert.AreSequenceEqual(new[] { 8, 6, 4.24, 2 }, Commands.SweepCommand.Targets("8, 6,4.24,2", "--targets"));
+        Assert.AreEqual("bits-4.24", Sweep.SweepRun.PointFolder(4.24));
+    }
+
+    private static (int Width, int Height) PngSize(string path)
+    {
+        var header = File.ReadAllBytes(path).AsSpan(16, 8);
+        return (BinaryPrimitives.ReadInt32BigEndian(header), BinaryPrimitives.ReadInt32BigEndian(header[4..]));
+    }
+}
