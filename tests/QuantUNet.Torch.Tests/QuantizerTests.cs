@@ -111,6 +111,51 @@ public sealed class QuantizerTests
         Assert.AreEqual(0.0, quantizer.BitWidth.Offset.grad!.item<float>(), 1e-6, "dy/db clamped");
     }
 
+    /// <summary>
+    /// The fused op against the same quantizer written with plain autograd ops (round_ste, a clamp that
+    /// routes a clamped value's gradient to its bound): on whole tensors with values in range and clamped
+    /// at both ends, per-channel and per-tensor, every gradient (x, T, bitwidth offset) must agree.
+    /// </summary>
+    [TestMethod]
+    public void TheFusedOpsGradientsMatchThePlainAutogradQuantizer()
+    {
+        manual_seed(5);
+        using var weights = new WeightQuantizer("w", [3, 8], 0, new BitWidthSettings(Initial: 3), WeightScaling.LearnedThreshold);
+        weights.LearnedThreshold!.InitializeFrom(tensor(new[] { 0.5f, 1f, 1.5f }).reshape(3, 1));
+        AssertSameGradients(weights, weights.LearnedThreshold, randn(3, 8));
+        using var activations = new ActivationQuantizer("a", new BitWidthSettings(Initial: 4), new ActivationThresholdSettings(CalibrationBatches: 1));
+        activations.LearnedThreshold!.InitializeFrom(tensor(1.2f));
+        AssertSameGradients(activations, activations.LearnedThreshold, randn(2, 3, 5, 5));
+    }
+
+    private static void AssertSameGradients(Quantizer quantizer, LearnedThreshold threshold, Tensor values)
+    {
+        using var scope = NewDisposeScope();
+        var upstream = randn(values.shape);
+        Tensor[] Gradients(Func<Tensor, Tensor> quantize)
+        {
+            var x = values.detach().requires_grad_(true);
+            threshold.Value.grad = null;
+            quantizer.BitWidth.Offset.grad = null;
+            (quantize(x) * upstream).sum().backward();
+            return [x.grad!.clone(), threshold.Value.grad!.clone(), quantizer.BitWidth.Offset.grad!.clone()];
+        }
+        var fused = Gradients(quantizer.forward);
+        var plain = Gradients(x =>
+        {
+            var b = quantizer.BitWidth.Bits();
+            var (min, max) = (quantizer.Range.Min(b), quantizer.Range.Max(b));
+            var scale = threshold.Value / max;
+            var rounded = IntQuant.RoundSte(x / scale);
+            return rounded.where(rounded <= max, max).where(rounded >= min, min) * scale;
+        });
+        using var codes = quantizer.Integers(values);
+        Assert.IsTrue(codes.eq(codes.max()).any().item<bool>() && codes.eq(codes.min()).any().item<bool>(), "the case must clamp at both ends");
+        string[] names = ["dy/dx", "dy/dT", "dy/db"];
+        for (int i = 0; i < names.Length; i++)
+            Assert.IsTrue(fused[i].allclose(plain[i], rtol: 1e-4, atol: 1e-5), $"{names[i]}: fused {fused[i].sum().item<float>()}, plain {plain[i].sum().item<float>()}");
+    }
+
     private static (ActivationQuantizer Quantizer, Tensor X) GradientCase(double threshold, int b, double x0)
     {
         var quantizer = new ActivationQuantizer("a", new BitWidthSettings(Initial: b), new ActivationThresholdSettings(CalibrationBatches: 1));

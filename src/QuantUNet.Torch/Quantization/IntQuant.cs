@@ -51,7 +51,8 @@ public static class IntQuant
             var u = x / scale;
             var rounded = u.round();
             var q = rounded.ClampBetween(low, high);
-            var inRange = rounded.eq(q).to_type(x.dtype);
+            // A bool mask: a quarter of a float mask's memory, and no conversion pass; products promote it.
+            var inRange = rounded.eq(q);
             var w = q - u.mul_(inRange);
             ctx.save_for_backward([inRange, w, scale]);
             ctx.save_data("high", high);
