@@ -112,6 +112,7 @@ internal static class TrainCommand
 
         var records = new List<TrainReport.EpochFacts>();
         int stepsPerEpoch = (training.Count + settings.Batch - 1) / settings.Batch;
+        int keptEpoch = 0;
         var model = ConsoleProgress.Run("training", "steps", (double)settings.Epochs * stepsPerEpoch, progress =>
         {
             void EpochEnded(string name, EpochRecord record)
@@ -125,6 +126,8 @@ internal static class TrainCommand
                 JsonSerializer.SerializeToElement(settings with { OutDirectory = "" }));
             // Only the warm start is wanted from the float model of a QuantU-Net run: it stops where QuantU-Net takes over.
             if (run.Quantized is not null) run.Float?.Model.Dispose();
+            keptEpoch = run.Final.BestEpoch;
+            progress.Log($"kept epoch {keptEpoch} of the {(run.Quantized is null ? "float" : "quantization-aware")} phase");
             return run.Final.Model;
         });
 
@@ -142,7 +145,7 @@ internal static class TrainCommand
             var report = new TrainReport
             {
                 Data = settings.Data, Quantized = model.Quantize, ImageSize = settings.Size, BaseWidth = settings.Width, Channels = settings.Channels,
-                TargetBits = settings.TargetBits, Epochs = settings.Epochs, WarmStartEpoch = warmStartEpoch, BatchSize = settings.Batch, Seed = settings.Seed,
+                TargetBits = settings.TargetBits, Epochs = settings.Epochs, WarmStartEpoch = warmStartEpoch, KeptEpoch = keptEpoch, BatchSize = settings.Batch, Seed = settings.Seed,
                 ValidationFraction = settings.ValidationFraction, Split = split, EpochRecords = records, Validation = scores,
                 Bits = TrainReport.BitFacts.From(model.Bitwidths()), Seconds = clock.Elapsed.TotalSeconds,
             };

@@ -129,7 +129,7 @@ internal static class SweepRun
     {
         var clock = Stopwatch.StartNew();
         var folder = Path.Combine(settings.OutDirectory, PointFolder(target));
-        var options = TrainCommand.TrainingOptionsOf(settings with { OutDirectory = folder, Epochs = schedule.QuantizedEpochs, TargetBits = target });
+        var options = TrainCommand.TrainingOptionsOf(settings with { OutDirectory = folder, Epochs = schedule.QuantizedEpochs, TargetBits = target }).ForWarmStartedQat();
         using var model = SegmentationTrainer.CreateModel(Architecture(settings, quantize: true), settings.Seed);
         using (var warmStart = ModelFile.Load(Path.Combine(settings.OutDirectory, FloatFolder, WarmStartFileName)).Model)
             SegmentationTrainer.CopyWeights(warmStart, model);

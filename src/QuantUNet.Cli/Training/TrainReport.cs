@@ -20,6 +20,8 @@ internal sealed record TrainReport
     public required int Epochs { get; init; }
     /// <summary>Float epochs before QuantU-Net took the weights; null for a float model.</summary>
     public required int? WarmStartEpoch { get; init; }
+    /// <summary>The epoch of the final phase whose model was kept (the best eligible validation epoch; see the training recipe).</summary>
+    public required int KeptEpoch { get; init; }
     public required int BatchSize { get; init; }
     public required int Seed { get; init; }
     public required double ValidationFraction { get; init; }
@@ -41,11 +43,11 @@ internal sealed record TrainReport
 
     /// <param name="Model">"float" (the float model, also the warm start) or "quant".</param>
     public sealed record EpochFacts(
-        string Model, int Epoch, bool BitwidthTermOn, LossTerms Loss, EpochValidation? Validation,
+        string Model, int Epoch, bool BitwidthTermOn, bool WidthsFrozen, double LearningRate, LossTerms Loss, EpochValidation? Validation,
         double AverageWeightBits, double SizeWeightedWeightBits, double AverageActivationBits, double Seconds)
     {
         public static EpochFacts From(string model, EpochRecord record) => new(
-            model, record.Epoch, record.BitwidthTermOn, record.Training,
+            model, record.Epoch, record.BitwidthTermOn, record.WidthsFrozen, record.LearningRate, record.Training,
             record.Validation is { } v ? new EpochValidation(v.Loss, v.Dice, v.IoU, v.PixelAccuracy) : null,
             record.Bitwidths.AverageWeightBits, record.Bitwidths.SizeWeightedWeightBits, record.Bitwidths.AverageActivationBits, record.Seconds);
     }

@@ -23,6 +23,17 @@ public sealed record TrainingOptions
     /// </summary>
     public double QuantizerLearningRate { get; init; } = 1e-2;
 
+    /// <summary>
+    /// The weights' learning rate in a quantization-aware phase that starts from float weights (a <see cref="WarmStartTraining"/>
+    /// warm start), as a share of <see cref="LearningRate"/>. QAT folds each BatchNorm with frozen statistics, so the network it
+    /// trains has no batch normalisation left to absorb a large step: at the full rate the first QAT epoch undid most of the
+    /// float phase (validation Dice 0.60 to 0.28 on the LGG development split at 7.8 bits). Fine-tuning at a tenth keeps it.
+    /// </summary>
+    public double WarmStartedQatLearningRateFactor { get; init; } = 0.1;
+
+    /// <summary>These options for a quantization-aware phase that starts from float weights: the weights' rate scaled by <see cref="WarmStartedQatLearningRateFactor"/>.</summary>
+    public TrainingOptions ForWarmStartedQat() => this with { LearningRate = LearningRate * WarmStartedQatLearningRateFactor };
+
     /// <summary>How the learning rates of weights and thresholds fall over each phase's steps (see <see cref="Training.LearningRateSchedule"/>).</summary>
     public LearningRateScheduleKind LearningRateSchedule { get; init; } = LearningRateScheduleKind.Cosine;
 
@@ -79,6 +90,8 @@ public sealed record TrainingOptions
         if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Train at least one epoch.");
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "Batch size must be positive.");
         if (LearningRate <= 0 || QuantizerLearningRate <= 0) throw new ArgumentOutOfRangeException(nameof(LearningRate), "Learning rates must be positive.");
+        if (!(WarmStartedQatLearningRateFactor > 0 && WarmStartedQatLearningRateFactor <= 1))
+            throw new ArgumentOutOfRangeException(nameof(WarmStartedQatLearningRateFactor), WarmStartedQatLearningRateFactor, "The share of the learning rate must lie in (0, 1].");
         if (Lambda < 0) throw new ArgumentOutOfRangeException(nameof(Lambda), Lambda, "Lambda must not be negative.");
         if (BitwidthWarmupEpochs < 0) throw new ArgumentOutOfRangeException(nameof(BitwidthWarmupEpochs));
         if (!(FrozenWidthFraction >= 0 && FrozenWidthFraction < 1))

@@ -130,7 +130,8 @@ public static class WarmStartTraining
             random.manual_seed(options.Seed);
             bool resuming = resumed?.Phase == phase;
             var generator = resuming ? new TrainingRandom(resumed!.RandomState) : TrainingRandom.FromSeed(options.Seed);
-            var phaseOptions = options with { Epochs = epochs };
+            bool fineTuning = phase == TrainingPhase.Quantized && schedule.WarmStartEpoch > 0;
+            var phaseOptions = (fineTuning ? options.ForWarmStartedQat() : options) with { Epochs = epochs };
             phaseOptions.Validate();
             using var optimizer = SegmentationTrainer.CreateOptimizer(model, phaseOptions);
             if (resuming) LoadOptimizer(optimizer, resumed!.OptimizerState);
