@@ -66,9 +66,7 @@ internal sealed class GraphWriter(int opset)
         for (int i = 0; i < values.Length; i++) packed[i / 2] |= (byte)((values[i] & 0xF) << (i % 2 * 4));
         var tensor = new TensorProto { Name = name, DataType = (int)DataType.Int4, RawData = ByteString.CopyFrom(packed) };
         tensor.Dims.AddRange(dims);
-        var output = Unique(name);
-        Node("Constant", output, [], attributes: new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = tensor });
-        return output;
+        return Node("Constant", name, [], attributes: new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = tensor });
     }
 
     /// <summary>Declares the image input [N, channels, H, W] with N, H and W dynamic.</summary>

@@ -56,11 +56,9 @@ public static class QdqExporter
                 ? graph.Int4Constant($"{layer.Name}_weight_codes", codes, dims)
                 : graph.Int8s($"{layer.Name}_weight_codes", codes, dims);
             var weightScales = layer.WeightScales.Select(s => (float)s).ToArray();
-            var weight = graph.Node("DequantizeLinear", $"{layer.Name}_weight", [
-                stored,
-                graph.Floats($"{layer.Name}_weight_scale", weightScales, layer.OutputChannels),
-                graph.Int8s($"{layer.Name}_weight_zero", new sbyte[layer.OutputChannels], layer.OutputChannels),
-            ], attributes: [GraphWriter.Int("axis", axis)]);
+            // No zero point: it defaults to 0 of the codes' own type (int8 or int4).
+            var weight = graph.Node("DequantizeLinear", $"{layer.Name}_weight", [stored, graph.Floats($"{layer.Name}_weight_scale", weightScales, layer.OutputChannels)],
+                attributes: [GraphWriter.Int("axis", axis)]);
             var biasScales = layer.WeightScales.Select(s => (float)(layer.InputScale * s)).ToArray();
             var bias = graph.Node("DequantizeLinear", $"{layer.Name}_bias", [
                 graph.Int32s($"{layer.Name}_bias_codes", layer.Biases, layer.OutputChannels),

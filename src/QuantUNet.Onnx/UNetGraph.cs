@@ -38,16 +38,10 @@ internal interface ILayerEmitter
 /// </summary>
 internal static class UNetGraph
 {
-    /// <summary>The model's input: float [N, C, H, W].</summary>
-    public const string ImageName = "image";
-
-    /// <summary>The model's output: float [N, 1, H, W]; a pixel is foreground when its logit is &gt; 0.</summary>
-    public const string LogitsName = "logits";
-
     public static void Write(GraphWriter graph, IReadOnlyList<LayerSpec> layers, int channels, PixelNormalization normalization, ILayerEmitter emitter)
     {
-        graph.ImageInput(ImageName, channels);
-        graph.LogitsOutput(LogitsName);
+        graph.ImageInput(OnnxTensorNames.Image, channels);
+        graph.LogitsOutput(OnnxTensorNames.Logits);
         var producers = layers.Select(_ => new List<(int Offset, string Tensor)>()).ToArray();
         producers[0].Add((0, emitter.Input(graph, Normalize(graph, normalization))));
         for (int index = 0; index < layers.Count; index++)
@@ -55,7 +49,7 @@ internal static class UNetGraph
             var layer = layers[index];
             var inputs = producers[index].OrderBy(p => p.Offset).Select(p => p.Tensor).ToList();
             bool last = index == layers.Count - 1;
-            var output = emitter.Layer(graph, index, emitter.JoinInputs(graph, index, inputs), last ? LogitsName : null);
+            var output = emitter.Layer(graph, index, emitter.JoinInputs(graph, index, inputs), last ? OnnxTensorNames.Logits : null);
             if (last) break;
             var rectified = emitter.Rectified(graph, index, output);
             foreach (var edge in layer.Outputs)
@@ -105,17 +99,17 @@ internal static class UNetGraph
     /// </summary>
     private static string Normalize(GraphWriter graph, PixelNormalization normalization)
     {
-        if (normalization == PixelNormalization.UnitRange) return ImageName;
+        if (normalization == PixelNormalization.UnitRange) return OnnxTensorNames.Image;
         var low = Reduce(graph, "ReduceMin", "image_min");
         var high = Reduce(graph, "ReduceMax", "image_max");
         var range = graph.Node("Sub", "image_range", [high, low]);
         var divisor = graph.Node("Max", "image_divisor", [range, graph.Float("smallest_positive_float", float.Epsilon)]);
-        var shifted = graph.Node("Sub", "image_shifted", [ImageName, low]);
+        var shifted = graph.Node("Sub", "image_shifted", [OnnxTensorNames.Image, low]);
         return graph.Node("Div", "image_normalized", [shifted, divisor]);
     }
 
     /// <summary>A per-image, per-channel reduction over H and W (axes became an input in opset 18).</summary>
     private static string Reduce(GraphWriter graph, string opType, string name) => graph.Opset >= 18
-        ? graph.Node(opType, name, [ImageName, graph.Int64s("spatial_axes", [2, 3], 2)], attributes: [GraphWriter.Int("keepdims", 1)])
-        : graph.Node(opType, name, [ImageName], attributes: [GraphWriter.Ints("axes", 2, 3), GraphWriter.Int("keepdims", 1)]);
+        ? graph.Node(opType, name, [OnnxTensorNames.Image, graph.Int64s("spatial_axes", [2, 3], 2)], attributes: [GraphWriter.Int("keepdims", 1)])
+        : graph.Node(opType, name, [OnnxTensorNames.Image], attributes: [GraphWriter.Ints("axes", 2, 3), GraphWriter.Int("keepdims", 1)]);
 }

@@ -1,4 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
+using QuantUNet.Onnx;
 
 namespace QuantUNet.Cli.Bench;
 
@@ -25,7 +26,7 @@ internal sealed class OnnxScorer(byte[] model, int threads) : IDisposable
         {
             int n = Math.Min(batch, count - first);
             using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, images.AsMemory(first * image, n * image), [n, channels, height, width]);
-            using var outputs = session.Run(new RunOptions(), ["image"], [input], ["logits"]);
+            using var outputs = session.Run(new RunOptions(), [OnnxTensorNames.Image], [input], [OnnxTensorNames.Logits]);
             outputs[0].GetTensorDataAsSpan<float>().CopyTo(logits.AsSpan(first * plane, n * plane));
         }
         return logits;
