@@ -28,15 +28,17 @@ public enum QdqWeightStorage
 public static class QdqExporter
 {
     /// <summary>Builds the ONNX model; write it with <c>ToByteArray()</c> or <c>WriteTo</c>.</summary>
-    public static ModelProto Export(IntegerModel model, QdqWeightStorage weights = QdqWeightStorage.Int8)
+    public static ModelProto Export(IntegerModel model, QdqWeightStorage weights = QdqWeightStorage.Int8, bool convolutionPerConsumer = false)
     {
         var graph = new GraphWriter(weights == QdqWeightStorage.Int4 ? 21 : 13);
-        UNetGraph.Write(graph, IntegerGraph.Specs(model), model.Header.InputChannels, model.Header.Normalization, new Emitter(model, weights));
+        UNetGraph.Write(graph, IntegerGraph.Specs(model), model.Header.InputChannels, model.Header.Normalization, new Emitter(model, weights, convolutionPerConsumer));
         return graph.Model("QuantU-Net, integer datapath as ONNX QDQ (QCDQ form)", IntegerGraph.Metadata(model, "onnx-qdq"));
     }
 
-    private sealed class Emitter(IntegerModel model, QdqWeightStorage storage) : ILayerEmitter
+    private sealed class Emitter(IntegerModel model, QdqWeightStorage storage, bool convolutionPerConsumer) : ILayerEmitter
     {
+        public bool ConvolutionPerConsumer => convolutionPerConsumer;
+
         public string Input(GraphWriter graph, string normalizedImage) => Codes(graph, 0, normalizedImage, "image");
 
         /// <summary>Concatenates codes (the producers of one consumer share its step) and dequantizes once.</summary>

@@ -15,6 +15,12 @@ internal sealed record LayerSpec(string Name, IntegerLayerKind Kind, IReadOnlyLi
 /// <summary>The parts in which the float, QDQ and QONNX graphs differ; <see cref="UNetGraph"/> does the wiring they share.</summary>
 internal interface ILayerEmitter
 {
+    /// <summary>
+    /// Whether a layer with several consumers gets one convolution per consumer (same weights), so
+    /// that each is followed by a single quantizer, the pattern ONNX Runtime fuses into an integer kernel.
+    /// </summary>
+    bool ConvolutionPerConsumer => false;
+
     /// <summary>The first layer's input from the normalised image.</summary>
     string Input(GraphWriter graph, string normalizedImage);
 
@@ -49,15 +55,23 @@ internal static class UNetGraph
             var layer = layers[index];
             var inputs = producers[index].OrderBy(p => p.Offset).Select(p => p.Tensor).ToList();
             bool last = index == layers.Count - 1;
-            var output = emitter.Layer(graph, index, emitter.JoinInputs(graph, index, inputs), last ? OnnxTensorNames.Logits : null);
-            if (last) break;
-            var rectified = emitter.Rectified(graph, index, output);
-            foreach (var edge in layer.Outputs)
+            var input = emitter.JoinInputs(graph, index, inputs);
+            if (last)
             {
-                var activation = emitter.Quantized(graph, index, edge, rectified);
-                if (edge.Pooled)
-                    activation = graph.Node("MaxPool", $"{layer.Name}_pool", [activation], attributes: [GraphWriter.Ints("kernel_shape", 2, 2), GraphWriter.Ints("strides", 2, 2)]);
-                producers[edge.Target].Add((edge.ChannelOffset, activation));
+                emitter.Layer(graph, index, input, OnnxTensorNames.Logits);
+                break;
+            }
+            IReadOnlyList<IReadOnlyList<LayerEdge>> groups = emitter.ConvolutionPerConsumer ? layer.Outputs.Select(edge => (IReadOnlyList<LayerEdge>)[edge]).ToList() : [layer.Outputs];
+            foreach (var group in groups)
+            {
+                var rectified = emitter.Rectified(graph, index, emitter.Layer(graph, index, input, null));
+                foreach (var edge in group)
+                {
+                    var activation = emitter.Quantized(graph, index, edge, rectified);
+                    if (edge.Pooled)
+                        activation = graph.Node("MaxPool", $"{layer.Name}_pool", [activation], attributes: [GraphWriter.Ints("kernel_shape", 2, 2), GraphWriter.Ints("strides", 2, 2)]);
+                    producers[edge.Target].Add((edge.ChannelOffset, activation));
+                }
             }
         }
     }

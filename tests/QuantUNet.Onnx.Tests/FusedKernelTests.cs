@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 using Onnx;
 using QuantUNet.Integer;
@@ -36,6 +37,39 @@ public sealed class FusedKernelTests
             }
             var first = report.FirstOrDefault(r => r.Differing > 0);
             if (first.Tensor is not null) Assert.AreEqual(1, first.Largest, $"{first.Tensor}: the first codes to differ are one step off");
+        }
+    }
+
+    /// <summary>
+    /// What ONNX Runtime 1.31.1 makes of each layer (its optimised model, as it saves it): a 3x3
+    /// convolution followed by one quantizer becomes QLinearConv; an encoder layer's convolution, whose
+    /// output two quantizers read, stays DequantizeLinear + float Conv unless exported with one
+    /// convolution per consumer; transposed convolutions and the final 1x1 (float logits) stay float.
+    /// </summary>
+    [TestMethod]
+    public void OnnxRuntimeFusesEveryConvolutionWithOneQuantizerIntoAnIntegerKernel()
+    {
+        var model = TinyModels.Trained;
+        var convolutions = model.Layers.Where(l => l.Kind == IntegerLayerKind.Conv3x3).ToList();
+        foreach (bool perConsumer in new[] { false, true })
+        {
+            var qdq = QdqExporter.Export(model, convolutionPerConsumer: perConsumer);
+            var path = Path.Combine(Path.GetTempPath(), $"quantunet-fused-{Environment.ProcessId}-{perConsumer}.onnx");
+            try
+            {
+                using (new InferenceSession(qdq.ToByteArray(), new SessionOptions { OptimizedModelFilePath = path, LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR })) { }
+                var ops = ModelProto.Parser.ParseFrom(File.ReadAllBytes(path)).Graph.Node.GroupBy(n => n.OpType).ToDictionary(g => g.Key, g => g.Count());
+                TestContext.WriteLine($"one convolution per consumer: {perConsumer}: {string.Join(", ", ops.Select(p => $"{p.Key} {p.Value}"))}");
+                int fused = perConsumer ? convolutions.Sum(l => l.Outputs.Count) : convolutions.Count(l => l.Outputs.Count == 1);
+                Assert.AreEqual(fused, ops.GetValueOrDefault("QLinearConv"), $"per consumer: {perConsumer}");
+                Assert.AreEqual(model.Layers.Count(l => l.Kind == IntegerLayerKind.ConvTranspose2x2), ops.GetValueOrDefault("ConvTranspose"), "upsamplers stay float");
+                Assert.AreEqual(1 + (perConsumer ? 0 : convolutions.Count(l => l.Outputs.Count > 1)), ops.GetValueOrDefault("Conv"), "float convolutions");
+            }
+            finally
+            {
+                File.Delete(path);
+            }
+            EngineAgreement.Check(model, qdq, TinyModels.Validation, TinyModels.Images, TinyModels.Size, TinyModels.Size, TestContext, $"one convolution per consumer: {perConsumer}");
         }
     }
 
