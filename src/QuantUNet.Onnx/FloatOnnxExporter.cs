@@ -33,7 +33,7 @@ public static class FloatOnnxExporter
         long expected = (long)layer.InputChannels * layer.OutputChannels * layer.Kind.KernelSize() * layer.Kind.KernelSize();
         if (layer.Weights.Length != expected || layer.Biases.Length != layer.OutputChannels)
             throw new ArgumentException($"layer {layer.Name}: {layer.Weights.Length} weights and {layer.Biases.Length} biases; " +
-                                        $"{layer.InputChannels} inputs and {layer.OutputChannels} outputs need {expected} and {layer.OutputChannels}.", nameof(layer));
+                                        $"{layer.InputChannels} inputs and {layer.OutputChannels} outputs need {expected} and {layer.OutputChannels}.", "network");
     }
 
     private sealed class Emitter(FloatUNet network) : ILayerEmitter

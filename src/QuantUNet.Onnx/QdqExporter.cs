@@ -28,6 +28,13 @@ public enum QdqWeightStorage
 public static class QdqExporter
 {
     /// <summary>Builds the ONNX model; write it with <c>ToByteArray()</c> or <c>WriteTo</c>.</summary>
+    /// <param name="model">The integer model to express.</param>
+    /// <param name="weights">How weight codes are stored.</param>
+    /// <param name="convolutionPerConsumer">
+    /// Write a layer whose output two quantizers read (an encoder layer: the pooled path and the skip) as one
+    /// convolution per consumer, sharing the weights: ONNX Runtime then fuses every 3x3 convolution into an
+    /// integer kernel, at the price of computing those layers twice.
+    /// </param>
     public static ModelProto Export(IntegerModel model, QdqWeightStorage weights = QdqWeightStorage.Int8, bool convolutionPerConsumer = false)
     {
         var graph = new GraphWriter(weights == QdqWeightStorage.Int4 ? 21 : 13);

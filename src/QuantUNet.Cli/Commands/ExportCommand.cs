@@ -75,6 +75,6 @@ internal static class ExportCommand
     private static void Report(string target, string what, long floatBytes)
     {
         long bytes = new FileInfo(target).Length;
-        Console.WriteLine($"wrote {target} ({what}): {bytes:N0} bytes ({(double)floatBytes / bytes:F1}x smaller than {floatBytes:N0} bytes of float32 weights)");
+        Console.WriteLine($"wrote {target} ({what}): {bytes:N0} bytes, {(double)bytes / floatBytes:P0} of the {floatBytes:N0} bytes of float32 weights");
     }
 }
