@@ -16,7 +16,7 @@ public sealed class IntegerCommandTests
             Assert.AreEqual(0, result.ExitCode, result.Output + result.Error);
             using var report = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(directory, "bench.json")));
             var root = report.RootElement;
-            foreach (var path in new[] { "torchFloat.imagesPerSecond", "fakeQuant.imagesPerSecond", "integer.imagesPerSecond" })
+            foreach (var path in new[] { "torchFloat.imagesPerSecond", "fakeQuant.imagesPerSecond", "integer.imagesPerSecond", "onnxFloat.imagesPerSecond", "onnxQdq.imagesPerSecond" })
                 Assert.IsGreaterThan(0.0, Field(root, path).GetDouble(), path);
             Assert.AreEqual(32, root.GetProperty("imageSize").GetInt32());
             Assert.AreEqual(2, root.GetProperty("threads").GetInt32());
@@ -31,6 +31,8 @@ public sealed class IntegerCommandTests
             long integerBytes = integer.GetProperty("modelBytes").GetInt64(), floatBytes = Field(root, "float.modelBytes").GetInt64();
             Assert.AreEqual(new FileInfo(Path.Combine(directory, "model.qint")).Length, integerBytes);
             Assert.IsGreaterThan(integerBytes, floatBytes);
+            // ONNX Runtime's fused QDQ kernels round a near-tie activation one step the other way now and then.
+            Assert.IsGreaterThanOrEqualTo(0.998, Field(root, "onnxQdq.againstInteger.maskAgreement").GetDouble());
         }
         finally
         {

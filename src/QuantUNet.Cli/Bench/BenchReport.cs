@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using QuantUNet.Data;
+using QuantUNet.Torch.Export;
 
 namespace QuantUNet.Cli.Bench;
 
@@ -17,6 +18,8 @@ internal sealed record BenchReport
     public required Throughput FakeQuant { get; init; }
     public required IntegerFigures Integer { get; init; }
     public required FloatFigures Float { get; init; }
+    public required OnnxFigures OnnxFloat { get; init; }
+    public required OnnxFigures OnnxQdq { get; init; }
 
     /// <summary>float.modelBytes over integer.modelBytes.</summary>
     public double SizeRatio => (double)Float.ModelBytes / Integer.ModelBytes;
@@ -44,6 +47,11 @@ internal sealed record BenchReport
 
     /// <param name="ModelBytes">Float32 weights and biases: 4 bytes a parameter.</param>
     public sealed record FloatFigures(long ModelBytes);
+
+    /// <summary>ONNX Runtime on an ONNX export.</summary>
+    /// <param name="ModelBytes">The size of the .onnx file.</param>
+    /// <param name="AgainstInteger">For the QDQ export: its logits against the integer engine's accumulators (null for the float export).</param>
+    public sealed record OnnxFigures(double ImagesPerSecond, double Seconds, long ModelBytes, IntegerAgreement? AgainstInteger);
 
     private static readonly JsonSerializerOptions Json = new()
     {

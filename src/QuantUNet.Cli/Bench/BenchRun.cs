@@ -3,19 +3,23 @@ using QuantUNet.Data;
 using QuantUNet.Cli.Commands;
 using QuantUNet.Integer;
 using QuantUNet.Integer.Format;
+using QuantUNet.Onnx;
+using QuantUNet.Onnx.Torch;
 using QuantUNet.Torch.Export;
 using QuantUNet.Torch.Model;
 using QuantUNet.Torch.Training;
+using Google.Protobuf;
 using static TorchSharp.torch;
 
 namespace QuantUNet.Cli.Bench;
 
 /// <summary>
 /// The benchmark: the float network (the trained weights with quantization off), the fake-quant
-/// network (TorchSharp, eval mode) and the integer engine score the same 8-bit synthetic slices on the
-/// same number of threads; the engine's masks and accumulators are compared with both the float32
-/// fake-quant logits and its float64 twin, and the float32 graph's activation codes with the exact
-/// ones. Each timing is the median of a few passes after a warm-up.
+/// network (TorchSharp, eval mode), the integer engine, and ONNX Runtime on the float ONNX export and
+/// on the QDQ export score the same 8-bit synthetic slices on the same number of threads; the engine's
+/// masks and accumulators are compared with both the float32 fake-quant logits and its float64 twin,
+/// the QDQ model's with the engine's, and the float32 graph's activation codes with the exact ones.
+/// Each timing is the median of a few passes after a warm-up.
 /// </summary>
 internal static class BenchRun
 {
@@ -55,6 +59,21 @@ internal static class BenchRun
         var accumulators = new int[images * size * size];
         var (integerSeconds, ___) = Time(() => { engine.PredictBatch(pixels, images, size, size, default, accumulators); return 0; });
         log($"  integer engine:        {images / integerSeconds,8:F1} images/s");
+        var floats = pixels.Select(p => p / 255f).ToArray();
+        var onnxFloatModel = FloatModelExport.Export(floatModel).ToByteArray();
+        var (onnxFloatSeconds, _) = TimeOnnx(onnxFloatModel);
+        log($"  ONNX Runtime float:    {images / onnxFloatSeconds,8:F1} images/s");
+        var qdqModel = QdqExporter.Export(exported).ToByteArray();
+        var (qdqSeconds, qdqLogits) = TimeOnnx(qdqModel);
+        log($"  ONNX Runtime QDQ:      {images / qdqSeconds,8:F1} images/s");
+        using var qdqTensor = tensor(qdqLogits);
+        var qdqAgreement = IntegerAgreement.Of(accumulators, qdqTensor, exported.ScoreScale);
+
+        (double Seconds, float[] Logits) TimeOnnx(byte[] model)
+        {
+            using var scorer = new OnnxScorer(model, threads);
+            return Time(() => scorer.Logits(floats, images, channels, size, size, TorchBatch));
+        }
 
         var agreement = IntegerAgreement.Of(accumulators, quantLogits, exported.ScoreScale);
         log("comparing with the float64 twin and counting float32 code flips");
@@ -76,6 +95,8 @@ internal static class BenchRun
                 new BenchReport.CodeFlips(flips.Codes, flips.Flips, flips.LargestFlip, flips.FarthestFromTie,
                     flips.FlipsByLayer.Where(p => p.Value > 0).ToDictionary(), flips.EndToEndDifferences, flips.LargestEndToEndDifference)),
             Float = new BenchReport.FloatFigures(bits.ParameterCount * 4),
+            OnnxFloat = new BenchReport.OnnxFigures(images / onnxFloatSeconds, onnxFloatSeconds, onnxFloatModel.Length, null),
+            OnnxQdq = new BenchReport.OnnxFigures(images / qdqSeconds, qdqSeconds, qdqModel.Length, qdqAgreement),
         };
     }
 

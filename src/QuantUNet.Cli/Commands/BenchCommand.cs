@@ -3,7 +3,7 @@ using QuantUNet.Cli.Bench;
 
 namespace QuantUNet.Cli.Commands;
 
-/// <summary><c>quantunet bench</c>: TorchSharp float, TorchSharp fake-quant and the integer engine on the same images and threads.</summary>
+/// <summary><c>quantunet bench</c>: TorchSharp float, TorchSharp fake-quant, the integer engine and ONNX Runtime (float and QDQ exports) on the same images and threads.</summary>
 internal static class BenchCommand
 {
     public static Command Create()
@@ -13,7 +13,7 @@ internal static class BenchCommand
         var images = new Option<int>("--images") { Description = "Synthetic slices scored by each model.", DefaultValueFactory = _ => 32 };
         var size = new Option<int>("--size") { Description = "Image side in pixels (a multiple of 16).", DefaultValueFactory = _ => 128 };
         var threads = new Option<int>("--threads") { Description = "Threads for TorchSharp and the integer engine alike (0: all cores).", DefaultValueFactory = _ => 0 };
-        var command = new Command("bench", "Measure throughput and agreement of the integer engine against TorchSharp float and fake-quant models; write bench.json.")
+        var command = new Command("bench", "Measure throughput and agreement of the integer engine against TorchSharp float and fake-quant models and ONNX Runtime on the ONNX exports; write bench.json.")
         {
             output, model, images, size, threads,
         };

@@ -1,21 +1,44 @@
 using System.CommandLine;
+using Google.Protobuf;
 using QuantUNet.Data;
 using QuantUNet.Integer.Format;
+using QuantUNet.Onnx;
+using QuantUNet.Onnx.Torch;
 using QuantUNet.Torch.Export;
+using QuantUNet.Torch.Persistence;
 
 namespace QuantUNet.Cli.Commands;
 
-/// <summary><c>quantunet export</c>: a trained QuantU-Net model file to the packed integer model the engine runs.</summary>
+/// <summary>
+/// <c>quantunet export</c>: a trained QuantU-Net model file to the packed integer model the engine runs
+/// (qint), or to ONNX: the integer datapath as QDQ (onnx), as QONNX for FINN (qonnx), or the float network (onnx-float).
+/// </summary>
 internal static class ExportCommand
 {
+    private const string Qint = "qint", Onnx = "onnx", OnnxFloat = "onnx-float", Qonnx = "qonnx";
+    private const string Int8 = "int8", Int4 = "int4";
+
     public static Command Create()
     {
         var model = new Option<FileInfo>("--model") { Description = "A trained QuantU-Net model file (.qunet), e.g. quantunet-demo/quantunet.qunet.", Required = true };
-        var output = new Option<FileInfo>("--out") { Description = $"The integer model file to write ({IntegerModelFile.Extension}).", Required = true };
+        var output = new Option<FileInfo>("--out") { Description = $"The file to write ({IntegerModelFile.Extension} for qint, .onnx otherwise).", Required = true };
         var size = new Option<int>("--size") { Description = "The image side the model was trained at, recorded in the header (0: not recorded).", DefaultValueFactory = _ => 0 };
-        var command = new Command("export", "Export a trained QuantU-Net to a bit-packed integer model: weights at each layer's learned width, int32 biases, exact requantisation multipliers.")
+        var format = new Option<string>("--format")
         {
-            model, output, size,
+            Description = "qint: the bit-packed integer model; onnx: ONNX QDQ (int8 containers, Clip to each layer's width) for ONNX Runtime and ML.NET; " +
+                          "qonnx: ONNX with QONNX Quant nodes for FINN; onnx-float: the float network (quantization off) as ONNX.",
+            DefaultValueFactory = _ => Qint,
+        };
+        format.AcceptOnlyFromAmong(Qint, Onnx, Qonnx, OnnxFloat);
+        var weights = new Option<string>("--onnx-weights")
+        {
+            Description = "With --format onnx: int8 (fastest in ONNX Runtime) or int4 (layers of at most 4 weight bits as int4, opset 21: the smallest file).",
+            DefaultValueFactory = _ => Int8,
+        };
+        weights.AcceptOnlyFromAmong(Int8, Int4);
+        var command = new Command("export", "Export a trained QuantU-Net: a bit-packed integer model (weights at each layer's learned width, int32 biases, exact requantisation multipliers) or ONNX.")
+        {
+            model, output, size, format, weights,
         };
         command.SetAction(parse => UserErrors.Run(() =>
         {
@@ -23,17 +46,35 @@ internal static class ExportCommand
             var target = parse.GetValue(output)!.FullName;
             int side = parse.GetValue(size);
             if (side < 0) throw new ArgumentException($"--size {side}: the side cannot be negative.");
+            var chosen = parse.GetValue(format)!;
+            if (parse.GetValue(weights) == Int4 && chosen != Onnx) throw new ArgumentException($"--onnx-weights int4 applies to --format onnx only, not {chosen}.");
+            if (chosen == OnnxFloat)
+            {
+                var (network, _) = ModelFile.Load(source);
+                using (network)
+                {
+                    AtomicFile.WriteAllBytes(target, FloatModelExport.Export(network).ToByteArray());
+                    Report(target, "float32 ONNX", network.Bitwidths().ParameterCount * 4);
+                }
+                return 0;
+            }
             var (trained, metadata) = QuantizedModelFile.Load(source);
             using (trained)
             {
                 var exported = IntegerExporter.Export(trained, metadata, Path.GetFileName(source), side > 0 ? ImageSize.Square(side) : null);
-                IntegerModelFile.Save(exported, target);
-                long bytes = new FileInfo(target).Length, floatBytes = trained.Bitwidths().ParameterCount * 4;
-                Console.WriteLine($"wrote {target}: {exported.Layers.Count} layers, average {exported.AverageWeightBits:F2} weight bits, " +
-                                  $"{bytes:N0} bytes ({(double)floatBytes / bytes:F1}x smaller than {floatBytes:N0} bytes of float32 weights)");
+                if (chosen == Onnx) AtomicFile.WriteAllBytes(target, QdqExporter.Export(exported, parse.GetValue(weights) == Int4 ? QdqWeightStorage.Int4 : QdqWeightStorage.Int8).ToByteArray());
+                else if (chosen == Qonnx) AtomicFile.WriteAllBytes(target, QonnxExporter.Export(exported).ToByteArray());
+                else IntegerModelFile.Save(exported, target);
+                Report(target, $"{chosen}, {exported.Layers.Count} layers, average {exported.AverageWeightBits:F2} weight bits", trained.Bitwidths().ParameterCount * 4);
             }
             return 0;
         }));
         return command;
+    }
+
+    private static void Report(string target, string what, long floatBytes)
+    {
+        long bytes = new FileInfo(target).Length;
+        Console.WriteLine($"wrote {target} ({what}): {bytes:N0} bytes, {(double)bytes / floatBytes:P0} of the {floatBytes:N0} bytes of float32 weights");
     }
 }

@@ -1,0 +1,55 @@
+using Onnx;
+using QuantUNet.Integer;
+using QuantUNet.Torch.Export;
+using QuantUNet.Torch.Model;
+using QuantUNet.Torch.Quantization;
+using static TorchSharp.torch;
+
+namespace QuantUNet.Onnx.Torch;
+
+/// <summary>
+/// The float network of a <see cref="QuantUNetModel"/> (its weights with quantization off, as
+/// <c>SegmentationTrainer.FloatTwin</c> runs it) as a <see cref="FloatUNet"/> and as ONNX.
+/// </summary>
+public static class FloatModelExport
+{
+    /// <summary>The float ONNX model (<see cref="FloatOnnxExporter"/>).</summary>
+    public static ModelProto Export(QuantUNetModel model) => FloatOnnxExporter.Export(From(model));
+
+    /// <summary>Each layer's float weights and biases, wired as <see cref="QuantUNetModel.forward"/> wires them.</summary>
+    public static FloatUNet From(QuantUNetModel model)
+    {
+        var names = model.Layers.Select(l => l.GetName()).ToList();
+        var edges = UNetWiring.Of(model).ToLookup(e => e.From);
+        var layers = model.Layers.Select(layer =>
+        {
+            var (weight, bias) = (layer.Weight, layer.Bias); // BatchNorm: the one call site to become layer.FoldedFloatWeights()
+            int outputAxis = layer.WeightQuantizer.OutputChannelAxis;
+            return new FloatLayer(layer.GetName(), Kind(layer.Kind), (int)weight.shape[1 - outputAxis], (int)weight.shape[outputAxis],
+                Values(weight), Values(bias),
+                edges[layer.GetName()].Select(e => new LayerEdge(names.IndexOf(e.To), e.ChannelOffset, e.Pooled)).ToList());
+        }).ToList();
+        return new FloatUNet(model.Options.InputChannels, Normalization(model.Options.Normalization), layers);
+    }
+
+    private static float[] Values(Tensor tensor)
+    {
+        using var scope = NewDisposeScope();
+        return tensor.detach().cpu().to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
+    }
+
+    private static IntegerLayerKind Kind(LayerKind kind) => kind switch
+    {
+        LayerKind.Conv3x3 => IntegerLayerKind.Conv3x3,
+        LayerKind.ConvTranspose2x2 => IntegerLayerKind.ConvTranspose2x2,
+        LayerKind.Conv1x1 => IntegerLayerKind.Conv1x1,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "No ONNX counterpart."),
+    };
+
+    private static PixelNormalization Normalization(InputNormalization normalization) => normalization switch
+    {
+        InputNormalization.UnitRange => PixelNormalization.UnitRange,
+        InputNormalization.PerImageMinMax => PixelNormalization.PerImageMinMax,
+        _ => throw new ArgumentOutOfRangeException(nameof(normalization), normalization, "No ONNX counterpart."),
+    };
+}
