@@ -23,7 +23,9 @@ public static class FloatModelExport
         var edges = UNetWiring.Of(model).ToLookup(e => e.From);
         var layers = model.Layers.Select(layer =>
         {
-            var (weight, bias) = (layer.Weight, layer.Bias); // BatchNorm: the one call site to become layer.FoldedFloatWeights()
+            using var scope = NewDisposeScope();
+            // In eval mode a layer with a BatchNorm is the convolution with the BatchNorm folded in.
+            var (weight, bias) = layer.FoldedFloatWeights();
             int outputAxis = layer.WeightQuantizer.OutputChannelAxis;
             return new FloatLayer(layer.GetName(), Kind(layer.Kind), (int)weight.shape[1 - outputAxis], (int)weight.shape[outputAxis],
                 Values(weight), Values(bias),
