@@ -50,9 +50,20 @@ internal static class TinyModels
 
     private static (QuantUNetModel, IntegerModel, IntegerModel) Train()
     {
-        var options = new TrainingOptions { Epochs = 2, BatchSize = 8, QuantizerLearningRate = 0.2, Seed = 3, Threads = 2 };
+        // Pinned to a plain recipe with activation widths free down to 2 bits, so that the mixed copy below can hold every
+        // width from 2 to 8; BatchNorm plays no part here (it is folded into the integer model the exports start from).
+        var options = new TrainingOptions
+        {
+            Epochs = 2, BatchSize = 8, QuantizerLearningRate = 0.2, Seed = 3, Threads = 2,
+            Augmentation = AugmentationKind.Flips, LearningRateSchedule = LearningRateScheduleKind.Constant, FrozenWidthFraction = 0,
+        };
+        var architecture = new QuantUNetOptions
+        {
+            BaseWidth = 4, BatchNorm = false,
+            Quantization = new() { ActivationBits = new(Min: 2), ImageBits = new(Min: 2) },
+        };
         var samples = new SyntheticMriGenerator(new SyntheticMriGenerator.Options { Size = ImageSize.Square(Size), Seed = 5 }).Generate(32);
-        var model = SegmentationTrainer.Train(SegmentationTrainer.CreateModel(new QuantUNetOptions { BaseWidth = 4 }, options.Seed), samples, null, options).Model;
+        var model = SegmentationTrainer.Train(SegmentationTrainer.CreateModel(architecture, options.Seed), samples, null, options).Model;
         model.eval();
         var trained = IntegerExporter.Export(model);
         SetWidths(model, layer => 2 + layer % 7, layer => 2 + (3 * layer + 1) % 7);
