@@ -128,6 +128,59 @@ public sealed class QuantizerTests
         AssertSameGradients(activations, activations.LearnedThreshold, randn(2, 3, 5, 5));
     }
 
+    /// <summary>
+    /// The max-abs threshold's own backward against autograd's clamp_min(amax(|x|)): a tie splits the gradient
+    /// evenly with the signs kept, an all-zero channel (held at the floor) gets none; along either channel axis.
+    /// </summary>
+    [TestMethod]
+    public void TheMaxAbsThresholdsGradientIsAutogradsAmaxGradient()
+    {
+        using var scope = NewDisposeScope();
+        var values = tensor(new[] { 0.5f, -2f, 2f, 1f, -3f, 1f, 0.2f, 0f, 0f, 0f, 0f, 0f }).reshape(3, 4);
+        var upstream = tensor(new[] { 0.7f, -1.3f, 2f }).reshape(3, 1);
+        Tensor Gradient(Tensor start, Func<Tensor, Tensor> threshold)
+        {
+            var x = start.detach().requires_grad_(true);
+            (threshold(x) * upstream.reshape(threshold(x).shape)).sum().backward();
+            return x.grad!;
+        }
+        var expected = tensor(new[] { 0f, -0.35f, 0.35f, 0f, 1.3f, 0f, 0f, 0f, 0f, 0f, 0f, 0f }).reshape(3, 4);
+        var plain = Gradient(values, x => x.abs().amax([1], keepdim: true).clamp_min(1e-8));
+        Assert.IsTrue(plain.allclose(expected), "the hand-computed case is autograd's");
+        Assert.IsTrue(Gradient(values, x => MaxAbsThreshold.PerChannel(x, 0)).allclose(expected, rtol: 1e-6, atol: 1e-7), "channels on axis 0");
+        Assert.IsTrue(Gradient(values.t(), x => MaxAbsThreshold.PerChannel(x, 1)).allclose(expected.t(), rtol: 1e-6, atol: 1e-7), "channels on axis 1");
+    }
+
+    /// <summary>
+    /// A max-abs weight quantizer (nothing clamps, so the op skips its mask) against the same quantizer written with
+    /// plain autograd ops: the weights' gradient (straight through plus the threshold's share) and the bitwidth's agree.
+    /// </summary>
+    [TestMethod]
+    public void TheMaxAbsWeightQuantizersGradientsMatchThePlainAutogradQuantizer()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(9);
+        using var quantizer = new WeightQuantizer("w", [4, 2, 3, 3], 0, new BitWidthSettings(Initial: 3), WeightScaling.MaxAbs);
+        var values = randn(4, 2, 3, 3);
+        var upstream = randn(4, 2, 3, 3);
+        Tensor[] Gradients(Func<Tensor, Tensor> quantize)
+        {
+            var x = values.detach().requires_grad_(true);
+            quantizer.BitWidth.Offset.grad = null;
+            (quantize(x) * upstream).sum().backward();
+            return [x.grad!.clone(), quantizer.BitWidth.Offset.grad!.clone()];
+        }
+        var fused = Gradients(quantizer.forward);
+        var plain = Gradients(x =>
+        {
+            var b = quantizer.BitWidth.Bits();
+            var scale = x.abs().amax([1, 2, 3], keepdim: true).clamp_min(1e-8) / quantizer.Range.Max(b);
+            return IntQuant.RoundSte(x / scale) * scale;
+        });
+        Assert.IsTrue(fused[0].allclose(plain[0], rtol: 1e-4, atol: 1e-5), $"dy/dw: fused {fused[0].sum().item<float>()}, plain {plain[0].sum().item<float>()}");
+        Assert.AreEqual(plain[1].item<float>(), fused[1].item<float>(), 1e-4, "dy/db");
+    }
+
     private static void AssertSameGradients(Quantizer quantizer, LearnedThreshold threshold, Tensor values)
     {
         using var scope = NewDisposeScope();

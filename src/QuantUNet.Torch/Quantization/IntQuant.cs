@@ -35,10 +35,10 @@ public static class IntQuant
     }
 
     /// <summary>
-    /// The op as one autograd node. The forward keeps two tensors for the backward: the in-range mask m
-    /// and w = (q - x/s) where in range, q where clamped, so that the backward is three products and two
-    /// sums: dx = g m, ds = sum(g w). Clamped codes sit on a bound, +-N(b) or 0, so sum(g q) over the
-    /// clamped ones, divided by N(b), is the gradient the bounds need for dy/db to cancel.
+    /// The op as one autograd node. The forward keeps for the backward w = (q - x/s) where in range, q where
+    /// clamped, and, if any value clamped, the in-range mask m: dx = g m, ds = sum(g w). Clamped codes sit on a
+    /// bound, +-N(b) or 0, so sum(g q) over the clamped ones, divided by N(b), is the gradient the bounds need
+    /// for dy/db to cancel. Every pass over x counts (the op runs on every activation and weight of every step).
     /// </summary>
     private sealed class IntQuantFunction : autograd.SingleTensorFunction<IntQuantFunction>
     {
@@ -53,8 +53,10 @@ public static class IntQuant
             var q = rounded.ClampBetween(low, high);
             // A bool mask: a quarter of a float mask's memory, and no conversion pass; products promote it.
             var inRange = rounded.eq(q);
-            var w = q - u.mul_(inRange);
-            ctx.save_for_backward([inRange, w, scale]);
+            // Nothing clamped (max-abs weights never clamp): the backward needs no mask and no bound gradient.
+            bool clamped = !inRange.all().item<bool>();
+            var w = clamped ? q - u.mul_(inRange) : q - u;
+            ctx.save_for_backward(clamped ? [w, scale, inRange] : [w, scale]);
             ctx.save_data("high", high);
             ctx.save_data("minShape", min.shape);
             return q.mul_(scale);
@@ -63,21 +65,29 @@ public static class IntQuant
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradient)
         {
             var saved = ctx.get_saved_variables();
-            var (inRange, w, scale) = (saved[0], saved[1], saved[2]);
+            var (w, scale) = (saved[0], saved[1]);
             double high = (double)ctx.get_data("high");
-            var gradX = gradient * inRange;
-            var gradScale = SumTo(gradient * w, scale.shape);
-            var inRangePart = SumTo(gradX * w, scale.shape);
+            var gradMin = zeros((long[])ctx.get_data("minShape"), dtype: gradient.dtype);
+            var gradScale = SumOfProducts(gradient, w, scale.shape);
+            if (saved.Count == 2) return [gradient.alias(), gradScale, gradMin, zeros([], dtype: gradient.dtype), null!, null!];
+            var gradX = gradient * saved[2];
+            var inRangePart = SumOfProducts(gradX, w, scale.shape);
             // For the signed narrow range min = -max, so the bound gradient is passed through max alone.
             var gradMax = ((gradScale - inRangePart) * scale).sum().div_(high);
-            var gradMin = zeros((long[])ctx.get_data("minShape"), dtype: gradient.dtype);
             return [gradX, gradScale, gradMin, gradMax, null!, null!]; // none for the two numeric bounds
         }
+
+        /// <summary>
+        /// sum(a * b) over the axes along which an operand of <paramref name="shape"/> was broadcast; for a single
+        /// value one dot product, which reads a and b once and writes no product tensor.
+        /// </summary>
+        private static Tensor SumOfProducts(Tensor a, Tensor b, long[] shape) => shape.All(size => size == 1)
+            ? a.reshape(-1).dot(b.reshape(-1)).reshape(shape)
+            : SumTo(a * b, shape);
 
         /// <summary>Sums a gradient over the axes along which a smaller operand was broadcast.</summary>
         private static Tensor SumTo(Tensor gradient, long[] shape)
         {
-            if (shape.Length == 0) return gradient.sum();
             var axes = Enumerable.Range(0, shape.Length).Where(a => shape[a] == 1 && gradient.shape[a] != 1).Select(a => (long)a).ToArray();
             return axes.Length == 0 ? gradient : gradient.sum(axes, keepdim: true);
         }
