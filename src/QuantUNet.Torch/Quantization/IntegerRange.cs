@@ -21,8 +21,8 @@ public static class IntegerRangeBounds
     /// </summary>
     public static Tensor Max(this IntegerRange range, Tensor bits) => range switch
     {
-        IntegerRange.SignedNarrow => exp2(bits - 1) - 1,
-        IntegerRange.Unsigned => exp2(bits) - 1,
+        IntegerRange.SignedNarrow => exp2(bits.Minus(1)).Minus(1),
+        IntegerRange.Unsigned => exp2(bits).Minus(1),
         _ => throw new ArgumentOutOfRangeException(nameof(range)),
     };
 

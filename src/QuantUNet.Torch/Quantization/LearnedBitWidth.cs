@@ -33,7 +33,7 @@ public sealed class LearnedBitWidth : nn.Module
     public Parameter Offset => offset;
 
     /// <summary>The current bitwidth as a whole-valued scalar tensor carrying the straight-through gradient.</summary>
-    public Tensor Bits() => IntQuant.RoundSte((offset.abs() + MinBits).ClampBetween(MinBits, MaxBits));
+    public Tensor Bits() => IntQuant.RoundSte(offset.abs().Plus(MinBits).ClampBetween(MinBits, MaxBits));
 
     /// <summary>The current bitwidth as an integer, for reports and export.</summary>
     public int Current

@@ -77,7 +77,7 @@ public abstract class QuantizedLayer : nn.Module<Tensor, Tensor>
     public (Tensor Weight, Tensor Bias) FoldedFloatWeights()
     {
         if (norm is null) return (weight, bias);
-        var gain = norm.weight! / (norm.running_var! + norm.eps).sqrt();
+        var gain = norm.weight! / norm.running_var!.Plus(norm.eps).sqrt();
         var shape = Enumerable.Repeat(1L, (int)weight.dim()).ToArray();
         shape[weightQuantizer.OutputChannelAxis] = -1;
         return (weight * gain.reshape(shape), norm.bias! + (bias - norm.running_mean!) * gain);

@@ -10,6 +10,27 @@ namespace QuantUNet.Torch.Quantization;
 /// </summary>
 internal static class ScalarArguments
 {
+    /// <summary>x + value, the Scalar held for the call.</summary>
+    public static Tensor Plus(this Tensor x, double value)
+    {
+        using var scalar = value.ToScalar();
+        return x.add(scalar);
+    }
+
+    /// <summary>x - value, the Scalar held for the call.</summary>
+    public static Tensor Minus(this Tensor x, double value)
+    {
+        using var scalar = value.ToScalar();
+        return x.sub(scalar);
+    }
+
+    /// <summary>x / value, the Scalar held for the call.</summary>
+    public static Tensor DividedBy(this Tensor x, double value)
+    {
+        using var scalar = value.ToScalar();
+        return x.div(scalar);
+    }
+
     public static Tensor ClampMin(this Tensor x, double min)
     {
         using var low = min.ToScalar();

@@ -35,18 +35,18 @@ public static class BitwidthLoss
         else
         {
             double total = layers.Sum(l => (double)l.Weight.numel());
-            var average = stack(layers.Select(l => l.WeightQuantizer.BitWidth.Bits() * (l.Weight.numel() / total))).sum();
-            weightTerm = Hinge(average, options.TargetBits) / layers.Max(l => l.WeightQuantizer.BitWidth.MaxBits);
+            var average = stack(layers.Select(l => l.WeightQuantizer.BitWidth.Bits().DividedBy(total / l.Weight.numel()))).sum();
+            weightTerm = Hinge(average, options.TargetBits).DividedBy(layers.Max(l => l.WeightQuantizer.BitWidth.MaxBits));
         }
         if (!options.PenalizeActivationBits) return weightTerm;
         var activationTerm = Term(layers.Select(l => l.InputQuantizer.BitWidth).ToList(), options.TargetBits);
-        return (weightTerm + activationTerm) / 2;
+        return (weightTerm + activationTerm).DividedBy(2);
     }
 
     /// <summary>The plain mean of the widths over their maximum, or its excess over the target.</summary>
     private static Tensor Term(IReadOnlyList<LearnedBitWidth> widths, double? target) => target is null
-        ? stack(widths.Select(w => w.Bits() / w.MaxBits)).mean()
-        : Hinge(stack(widths.Select(w => w.Bits())).mean(), target) / widths.Max(w => w.MaxBits);
+        ? stack(widths.Select(w => w.Bits().DividedBy(w.MaxBits))).mean()
+        : Hinge(stack(widths.Select(w => w.Bits())).mean(), target).DividedBy(widths.Max(w => w.MaxBits));
 
-    private static Tensor Hinge(Tensor average, double? target) => target is { } bits ? nn.functional.relu(average - bits) : average;
+    private static Tensor Hinge(Tensor average, double? target) => target is { } bits ? nn.functional.relu(average.Minus(bits)) : average;
 }
