@@ -27,11 +27,11 @@ public static class FloatModelExport
             // In eval mode a layer with a BatchNorm is the convolution with the BatchNorm folded in.
             var (weight, bias) = layer.FoldedFloatWeights();
             int outputAxis = layer.WeightQuantizer.OutputChannelAxis;
-            return new FloatLayer(layer.GetName(), Kind(layer.Kind), (int)weight.shape[1 - outputAxis], (int)weight.shape[outputAxis],
+            return new FloatLayer(layer.GetName(), IntegerExporter.Kind(layer.Kind), (int)weight.shape[1 - outputAxis], (int)weight.shape[outputAxis],
                 Values(weight), Values(bias),
                 edges[layer.GetName()].Select(e => new LayerEdge(names.IndexOf(e.To), e.ChannelOffset, e.Pooled)).ToList());
         }).ToList();
-        return new FloatUNet(model.Options.InputChannels, Normalization(model.Options.Normalization), layers);
+        return new FloatUNet(model.Options.InputChannels, IntegerExporter.Normalization(model.Options.Normalization), layers);
     }
 
     private static float[] Values(Tensor tensor)
@@ -39,19 +39,4 @@ public static class FloatModelExport
         using var scope = NewDisposeScope();
         return tensor.detach().cpu().to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
     }
-
-    private static IntegerLayerKind Kind(LayerKind kind) => kind switch
-    {
-        LayerKind.Conv3x3 => IntegerLayerKind.Conv3x3,
-        LayerKind.ConvTranspose2x2 => IntegerLayerKind.ConvTranspose2x2,
-        LayerKind.Conv1x1 => IntegerLayerKind.Conv1x1,
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "No ONNX counterpart."),
-    };
-
-    private static PixelNormalization Normalization(InputNormalization normalization) => normalization switch
-    {
-        InputNormalization.UnitRange => PixelNormalization.UnitRange,
-        InputNormalization.PerImageMinMax => PixelNormalization.PerImageMinMax,
-        _ => throw new ArgumentOutOfRangeException(nameof(normalization), normalization, "No ONNX counterpart."),
-    };
 }

@@ -65,7 +65,8 @@ public static class IntegerExporter
         }
     }
 
-    private static IntegerLayerKind Kind(LayerKind kind) => kind switch
+    /// <summary>The integer model's name for a layer kind (the float ONNX export uses it too).</summary>
+    internal static IntegerLayerKind Kind(LayerKind kind) => kind switch
     {
         LayerKind.Conv3x3 => IntegerLayerKind.Conv3x3,
         LayerKind.ConvTranspose2x2 => IntegerLayerKind.ConvTranspose2x2,
@@ -73,7 +74,8 @@ public static class IntegerExporter
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "No integer counterpart."),
     };
 
-    private static PixelNormalization Normalization(InputNormalization normalization) => normalization switch
+    /// <summary>The integer model's name for an input normalisation (the float ONNX export uses it too).</summary>
+    internal static PixelNormalization Normalization(InputNormalization normalization) => normalization switch
     {
         InputNormalization.UnitRange => PixelNormalization.UnitRange,
         InputNormalization.PerImageMinMax => PixelNormalization.PerImageMinMax,
