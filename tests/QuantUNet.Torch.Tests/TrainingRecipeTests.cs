@@ -193,6 +193,15 @@ public sealed class TrainingRecipeTests
         Assert.AreEqual(nameof(TrainingOptions.FrozenWidthFraction), error.ParamName);
     }
 
+    [TestMethod]
+    public void WidthsCanCrossTheirRangeWithinTheLearningStepsButNeverLearnSlowerThanTheQuantizerRate()
+    {
+        var options = new TrainingOptions();
+        Assert.AreEqual(0.02, options.BitWidthLearningRate(learningSteps: 300, rangeBits: 6), 1e-12);
+        Assert.AreEqual(options.QuantizerLearningRate, options.BitWidthLearningRate(learningSteps: 6_000, rangeBits: 6));
+        Assert.AreEqual(options.QuantizerLearningRate, options.BitWidthLearningRate(learningSteps: 0, rangeBits: 6));
+    }
+
     private static TrainingResult Train(bool quantize, TrainingOptions options, IReadOnlyList<SegmentationSample>? validation) =>
         SegmentationTrainer.Train(SegmentationTrainer.CreateModel(TestModels.Tiny(quantize), options.Seed), Slices, validation, options);
 }

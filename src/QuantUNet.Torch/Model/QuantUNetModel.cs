@@ -56,6 +56,9 @@ public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
     /// <summary>The 23 weight layers in datapath order.</summary>
     public IReadOnlyList<QuantizedLayer> Layers => ordered;
 
+    /// <summary>The widest learnable range of a layer's weight width, in bits (max minus min).</summary>
+    public int LearnableWeightBitRange => ordered.Max(l => l.WeightQuantizer.BitWidth.MaxBits - l.WeightQuantizer.BitWidth.MinBits);
+
     /// <summary>Switches every quantizer on (QAT) or off (float baseline).</summary>
     public bool Quantize
     {

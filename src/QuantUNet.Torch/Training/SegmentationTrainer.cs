@@ -95,6 +95,7 @@ public static class SegmentationTrainer
         int count = data.Count;
         int steps = (count + options.BatchSize - 1) / options.BatchSize;
         int frozenFrom = model.Quantize ? options.Epochs - options.FrozenWidthEpochs(options.Epochs) + 1 : int.MaxValue;
+        double widthRate = model.Quantize ? options.BitWidthLearningRate((long)(frozenFrom - 1) * steps, model.LearnableWeightBitRange) : 0;
         for (int epoch = records.Count + 1; epoch <= options.Epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
@@ -110,7 +111,7 @@ public static class SegmentationTrainer
                 var indices = order.Skip(step * options.BatchSize).Take(options.BatchSize).Select(i => (long)i).ToArray();
                 var index = tensor(indices);
                 var (x, y) = Augmentation.Apply(data.Images.index_select(0, index), data.Masks.index_select(0, index), options.Augmentation, random);
-                learningRate = SetLearningRates(optimizer, options, (long)(epoch - 1) * steps + step, (long)options.Epochs * steps, widthsFrozen);
+                learningRate = SetLearningRates(optimizer, options, (long)(epoch - 1) * steps + step, (long)options.Epochs * steps, widthsFrozen ? 0 : widthRate);
                 var terms = Step(model, optimizer, x, y, options, bitwidthOn);
                 total += terms.Total; bce += terms.BinaryCrossEntropy; dice += terms.Dice; bits += terms.Bitwidth;
                 progress?.Invoke(new TrainingProgress(epoch, options.Epochs, step + 1, steps, terms.Total));
@@ -173,13 +174,14 @@ public static class SegmentationTrainer
     /// <summary>
     /// Sets the groups' rates for step <paramref name="step"/> of <paramref name="totalSteps"/> in the phase: weights and
     /// thresholds follow <see cref="TrainingOptions.LearningRateSchedule"/> so that the model settles; bitwidth offsets keep
-    /// <see cref="TrainingOptions.QuantizerLearningRate"/> (a width falls in whole bits: a decaying rate would only delay
-    /// reaching a budget) until the widths freeze, then 0, which Adam turns into no move at all. Returns the weights' rate.
+    /// <paramref name="widthRate"/> (see <see cref="TrainingOptions.BitWidthLearningRate"/>; a width falls in whole bits: a
+    /// decaying rate would only delay reaching a budget), 0 once the widths freeze, which Adam turns into no move at all.
+    /// Returns the weights' rate.
     /// </summary>
-    internal static double SetLearningRates(Adam optimizer, TrainingOptions options, long step, long totalSteps, bool widthsFrozen)
+    internal static double SetLearningRates(Adam optimizer, TrainingOptions options, long step, long totalSteps, double widthRate)
     {
         double factor = LearningRateSchedule.Factor(options.LearningRateSchedule, step, totalSteps);
-        double[] rates = [options.LearningRate * factor, options.QuantizerLearningRate * factor, widthsFrozen ? 0 : options.QuantizerLearningRate];
+        double[] rates = [options.LearningRate * factor, options.QuantizerLearningRate * factor, widthRate];
         foreach (var (group, rate) in optimizer.ParamGroups.Zip(rates)) group.LearningRate = rate;
         return rates[0];
     }
