@@ -15,7 +15,7 @@ public enum TrainingPhase
 public sealed record WarmStartSchedule(int FloatEpochs, int WarmStartEpoch, int QuantizedEpochs)
 {
     /// <summary>The share of the epochs the float model trains before QuantU-Net takes its weights, in <see cref="Split"/>.</summary>
-    public const double WarmStartFraction = 0.4;
+    public const double WarmStartFraction = 0.6;
 
     /// <summary>The float U-Net alone.</summary>
     public static WarmStartSchedule FloatOnly(int epochs) => new(epochs, 0, 0);
