@@ -31,6 +31,13 @@ internal static class ScalarArguments
         return x.div(scalar);
     }
 
+    /// <summary>x * value, the Scalar held for the call.</summary>
+    public static Tensor Times(this Tensor x, double value)
+    {
+        using var scalar = value.ToScalar();
+        return x.mul(scalar);
+    }
+
     public static Tensor ClampMin(this Tensor x, double min)
     {
         using var low = min.ToScalar();
