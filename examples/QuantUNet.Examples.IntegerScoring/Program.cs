@@ -36,7 +36,7 @@ var saved = (loaded as IEnumerable<ITransformer>)?.OfType<QuantUNetTransformer>(
 // The model was saved scoring in FakeQuantized mode, which needs TorchSharp; the integer engine needs only QuantUNet.MLNet.
 using var quantUNet = saved.WithScoringMode(ScoringMode.Integer);
 Console.WriteLine($"Loaded {modelPath}: {quantUNet.ImageHeight}x{quantUNet.ImageWidth}, {quantUNet.ImageChannels} channel(s), "
-    + $"{quantUNet.Summary.AverageWeightBits:F2} weight bits on average, scoring mode {quantUNet.ScoringMode}.");
+    + $"{quantUNet.Description.AverageWeightBits:F2} weight bits on average, scoring mode {quantUNet.ScoringMode}.");
 
 var scoring = mlContext.Transforms.LoadImages(quantUNet.ImageColumnName, imageFolder: null, inputColumnName: nameof(ImageFileRow.ImagePath))
     .Append(mlContext.Transforms.ResizeImages(quantUNet.ImageColumnName, quantUNet.ImageWidth, quantUNet.ImageHeight))

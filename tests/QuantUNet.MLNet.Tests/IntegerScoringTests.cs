@@ -123,7 +123,7 @@ public sealed class IntegerScoringTests
     /// <summary>Every image scored by an engine loaded straight from the transformer's integer model.</summary>
     private static (byte[][] Masks, int[][] Accumulators, float[][] Probabilities) ScoreWithEngine()
     {
-        var engine = new IntegerEngine(IntegerModelFile.Deserialize(_model.Model.Blob(IntegerScorerProvider.BlobKey), "test"));
+        var engine = new IntegerEngine(_model.Package.IntegerModel!);
         int pixels = TestData.Size * TestData.Size;
         var masks = _samples.Select(_ => new byte[pixels]).ToArray();
         var accumulators = _samples.Select(_ => new int[pixels]).ToArray();

@@ -167,7 +167,7 @@ public sealed class PipelineTests
     public void ExposesLearnedBitwidthsAndSize()
     {
         var transformer = _model.LastTransformer;
-        var summary = transformer.Summary;
+        var summary = transformer.Description;
 
         Assert.HasCount(23, summary.Layers);
         Assert.IsTrue(summary.Quantized);

@@ -79,7 +79,7 @@ public sealed class SaveLoadTests
 
         CollectionAssert.AreEqual(Bits(_expected), Bits(scores));
         var transformer = ((TransformerChain<ITransformer>)loaded).OfType<QuantUNetTransformer>().Single();
-        Assert.HasCount(23, transformer.Summary.Layers);
+        Assert.HasCount(23, transformer.Description.Layers);
         (loaded as IDisposable)?.Dispose();
     }
 
