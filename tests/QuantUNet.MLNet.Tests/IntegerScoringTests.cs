@@ -42,7 +42,7 @@ public sealed class IntegerScoringTests
 
         var (engineMasks, _, engineProbabilities) = ScoreWithEngine();
         Assert.AreEqual(ScoringMode.Integer, integer.ScoringMode);
-        Assert.AreEqual(ScoringMode.FakeQuantized, _model.ScoringMode, "the trained transformer keeps its mode");
+        Assert.AreEqual(ScoringMode.Integer, _model.ScoringMode, "by default a quantized model scores with its integer model");
         for (int image = 0; image < _samples.Count; image++)
         {
             CollectionAssert.AreEqual(engineMasks[image].Select(m => m != 0).ToArray(), masks[image], $"image {image}");
