@@ -33,10 +33,10 @@ mlContext.Segmentation(); // lets this MLContext load QuantU-Net transformers
 var loaded = mlContext.Model.Load(modelPath, out _);
 var saved = (loaded as IEnumerable<ITransformer>)?.OfType<QuantUNetTransformer>().SingleOrDefault() ?? loaded as QuantUNetTransformer
     ?? throw new InvalidDataException($"{modelPath} holds no QuantU-Net transformer.");
-// The model was saved scoring in FakeQuantized mode, which needs TorchSharp; the integer engine needs only QuantUNet.MLNet.
+// Whatever mode the model was saved with (a TorchSharp mode needs QuantUNet.MLNet.Training), the integer engine needs only QuantUNet.MLNet.
 using var quantUNet = saved.WithScoringMode(ScoringMode.Integer);
 Console.WriteLine($"Loaded {modelPath}: {quantUNet.ImageHeight}x{quantUNet.ImageWidth}, {quantUNet.ImageChannels} channel(s), "
-    + $"{quantUNet.Summary.AverageWeightBits:F2} weight bits on average, scoring mode {quantUNet.ScoringMode}.");
+    + $"{quantUNet.Description.AverageWeightBits:F2} weight bits on average, scoring mode {quantUNet.ScoringMode}.");
 
 var scoring = mlContext.Transforms.LoadImages(quantUNet.ImageColumnName, imageFolder: null, inputColumnName: nameof(ImageFileRow.ImagePath))
     .Append(mlContext.Transforms.ResizeImages(quantUNet.ImageColumnName, quantUNet.ImageWidth, quantUNet.ImageHeight))

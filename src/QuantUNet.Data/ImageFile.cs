@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using QuantUNet.Integer.Format;
 using SkiaSharp;
 
 namespace QuantUNet.Data;

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 using QuantUNet.Data;
+using QuantUNet.Integer;
 using QuantUNet.Torch.Model;
 using QuantUNet.Torch.Persistence;
 using QuantUNet.Torch.Quantization;
@@ -66,22 +67,20 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
         public bool Quantize = true;
 
         /// <summary>How the model maps the [0, 1] intensities it receives before its first quantizer (part of the saved model).</summary>
-        public InputNormalization Normalization = InputNormalization.UnitRange;
+        public PixelNormalization Normalization = PixelNormalization.UnitRange;
 
         /// <summary>Bit ranges and scaling of the quantizers (learned widths from 8 down to at least 2 by default).</summary>
         public QuantizationSettings Quantization = new();
 
         /// <summary>
-        /// How the transformer scores; null picks <see cref="MLNet.ScoringMode.FakeQuantized"/> for a quantized model
-        /// (the graph training ran, bit for bit) and <see cref="MLNet.ScoringMode.Float"/> for the float baseline. A
-        /// quantized model also carries its exported integer model, so <see cref="MLNet.ScoringMode.Integer"/> can be
-        /// chosen here or, after loading, with <see cref="QuantUNetTransformer.WithScoringMode"/>: that is the mode for
-        /// apps without TorchSharp.
+        /// How the transformer scores; null picks <see cref="SegmentationScorer.DefaultMode"/>: the integer engine for a
+        /// quantized model (fake-quantized when its integer export was refused), float for the float baseline. Choose
+        /// again after loading with <see cref="QuantUNetTransformer.WithScoringMode"/>.
         /// </summary>
         public ScoringMode? ScoringMode;
 
         /// <summary>Images scored at once by the transformer.</summary>
-        public int ScoringBatchSize = 16;
+        public int ScoringBatchSize = SegmentationScorer.DefaultBatchSize;
 
         /// <summary>Quantization-aware training epochs (all epochs of the float baseline).</summary>
         public int Epochs = Defaults.Epochs;
@@ -143,8 +142,6 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
         /// <summary>Called after every training step with the epoch, the step and the loss (float warm-start epochs come first, numbered on their own).</summary>
         public Action<TrainingProgress>? Progress;
 
-        internal ScoringMode ResolvedScoringMode => ScoringMode ?? (Quantize ? MLNet.ScoringMode.FakeQuantized : MLNet.ScoringMode.Float);
-
         internal ColumnNames Columns => new(ImageColumnName, ScoreColumnName, PredictedLabelColumnName, PredictedMaskImageColumnName);
 
         internal TrainingOptions Training(int seed) => new()
@@ -167,9 +164,9 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
                 throw new ArgumentOutOfRangeException(nameof(ImageChannels), ImageChannels, "An MLImage column is read as 1 (grey) or 3 (RGB) channels.");
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ScoringBatchSize);
             ArgumentOutOfRangeException.ThrowIfNegative(FloatWarmStartEpochs);
-            if (ResolvedScoringMode == MLNet.ScoringMode.FakeQuantized && !Quantize)
+            if (ScoringMode == MLNet.ScoringMode.FakeQuantized && !Quantize)
                 throw new ArgumentException("ScoringMode.FakeQuantized needs a quantized model; the float baseline (Quantize = false) scores as ScoringMode.Float.", nameof(ScoringMode));
-            if (ResolvedScoringMode == MLNet.ScoringMode.Integer && !Quantize)
+            if (ScoringMode == MLNet.ScoringMode.Integer && !Quantize)
                 throw new ArgumentException("ScoringMode.Integer needs a quantized model; the float baseline (Quantize = false) has no integer form and scores as ScoringMode.Float.", nameof(ScoringMode));
         }
     }
@@ -222,7 +219,7 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
         using var model = result.Model;
         if (run.Quantized is not null) run.Float?.Model.Dispose(); // only the warm start was wanted from it
 
-        return TrainedTransformer.Create(model, new ModelMetadata { Seed = seed, Epochs = result.Epochs }, shape, options, channel);
+        return TrainedTransformer.Create(model, ModelFile.Record(seed, result.Epochs), shape, options, channel);
     }
 
     private static string Describe(string stage, EpochRecord record, int epochs, bool quantized)

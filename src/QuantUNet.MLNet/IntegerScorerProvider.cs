@@ -1,38 +1,21 @@
 using System.Buffers;
 using QuantUNet.Integer;
-using QuantUNet.Integer.Format;
+using QuantUNet.Integer.Package;
 
 namespace QuantUNet.MLNet;
 
 /// <summary>
-/// The pure C# engine behind <see cref="ScoringMode.Integer"/>. Its model travels as <c>.qint</c> bytes
-/// (<see cref="IntegerModelFile"/>, checksummed by its own format) under <see cref="BlobKey"/>, exported by the trainer
-/// because exporting needs TorchSharp; scoring needs only QuantUNet.Integer, so it lives in this assembly.
+/// The pure C# engine behind <see cref="ScoringMode.Integer"/>, on the package's integer model (exported at training,
+/// because exporting needs TorchSharp; scoring needs only QuantUNet.Integer, so it lives in this assembly).
 /// </summary>
 internal sealed class IntegerScorerProvider : ISegmentationScorerProvider
 {
-    public const string BlobKey = "integer-qint";
-
     public static IntegerScorerProvider Instance { get; } = new();
 
     public IReadOnlyCollection<ScoringMode> Modes { get; } = [ScoringMode.Integer];
 
-    /// <summary>Refuses a model that has no integer form, before anything is scored.</summary>
-    public static void CheckCanScore(SegmentationModel model)
-    {
-        if (!model.Description.Summary.Quantized)
-            throw new InvalidOperationException("ScoringMode.Integer needs a quantized model; this one is the float baseline, which has no integer form. Score it with ScoringMode.Float.");
-        if (!model.Blobs.ContainsKey(BlobKey))
-            throw new InvalidOperationException("ScoringMode.Integer needs the integer model exported at training, and this saved QuantU-Net has none "
-                + "(the export was refused when it was trained; the training log says why). Score it with ScoringMode.FakeQuantized.");
-    }
-
-    public ISegmentationScorer Create(SegmentationModel model, ScoringMode mode)
-    {
-        CheckCanScore(model);
-        var integerModel = IntegerModelFile.Deserialize(model.Blob(BlobKey), $"the integer model in the saved QuantU-Net ({BlobKey})");
-        return new IntegerSegmentationScorer(new IntegerEngine(integerModel), model.Description.Height, model.Description.Width);
-    }
+    public ISegmentationScorer Create(ModelPackage package, ScoringMode mode, int height, int width, int threads) =>
+        new IntegerSegmentationScorer(new IntegerEngine(package.IntegerModel!, new IntegerEngineOptions { Threads = threads }), height, width);
 }
 
 /// <summary>

@@ -1,7 +1,8 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
-using QuantUNet.Data;
+using QuantUNet.Integer.Format;
+using QuantUNet.Integer.Package;
 
 namespace QuantUNet.MLNet;
 
@@ -9,7 +10,7 @@ namespace QuantUNet.MLNet;
 /// A trained QuantU-Net in an ML.NET pipeline. <see cref="Transform"/> adds <c>Score</c> (Vector&lt;Single&gt; [H, W],
 /// foreground probabilities), <c>PredictedLabel</c> (Vector&lt;Boolean&gt; [H, W]) and, when the trainer was asked for
 /// one, the predicted mask as an image column for saving PNGs. Scoring is lazy and batched, a PredictionEngine scores
-/// one image at a time, and <c>mlContext.Model.Save</c> stores the weights and learned bitwidths inside the model zip.
+/// one image at a time, and <c>mlContext.Model.Save</c> stores the model package inside the model zip.
 /// </summary>
 public sealed class QuantUNetTransformer : ITransformer, IDisposable
 {
@@ -20,49 +21,49 @@ public sealed class QuantUNetTransformer : ITransformer, IDisposable
 
     internal SegmentationModel Model { get; }
 
-    internal ModelDescription Description => Model.Description;
+    internal TransformerSettings Settings => Model.Settings;
 
     /// <summary>Whether a scoring engine is loaded now.</summary>
     internal bool HasScorer => _scorer is not null;
 
-    public string ImageColumnName => Description.Columns.Image;
+    /// <summary>The trained model this transformer scores, as one file saves it (<see cref="ModelPackage.Save(string)"/>).</summary>
+    public ModelPackage Package => Model.Package;
 
-    public string ScoreColumnName => Description.Columns.Score;
+    /// <summary>The architecture, image size, learned per-layer widths and what they mean for the model's size.</summary>
+    public ModelDescription Description => Model.Description;
 
-    public string PredictedLabelColumnName => Description.Columns.PredictedLabel;
+    public string ImageColumnName => Settings.Columns.Image;
+
+    public string ScoreColumnName => Settings.Columns.Score;
+
+    public string PredictedLabelColumnName => Settings.Columns.PredictedLabel;
 
     /// <summary>The column holding the predicted mask as an image, or null when the transformer adds none.</summary>
-    public string? PredictedMaskImageColumnName => Description.Columns.PredictedMaskImage;
+    public string? PredictedMaskImageColumnName => Settings.Columns.PredictedMaskImage;
 
     /// <summary>Channels of the images the model reads: planes of a float vector, or how an MLImage is read (1 grey, 3 RGB).</summary>
-    public int ImageChannels => Description.Channels;
+    public int ImageChannels => Description.ImageChannels;
 
-    public int ImageHeight => Description.Height;
+    public int ImageHeight => Description.ImageHeight;
 
-    public int ImageWidth => Description.Width;
+    public int ImageWidth => Description.ImageWidth;
 
-    public ScoringMode ScoringMode => Description.ScoringMode;
+    public ScoringMode ScoringMode => Settings.ScoringMode;
 
     /// <summary>
     /// This model scoring in <paramref name="mode"/>: a new transformer over the same weights (saved with that mode),
     /// this one unchanged. Use it after <c>mlContext.Model.Load</c> to score a quantized model with
     /// <see cref="ScoringMode.Integer"/> in an app that references no TorchSharp.
     /// </summary>
-    /// <exception cref="InvalidOperationException"><paramref name="mode"/> is <see cref="ScoringMode.Integer"/> or
-    /// <see cref="ScoringMode.FakeQuantized"/> and the model is the float baseline, or it has no integer model.</exception>
+    /// <exception cref="InvalidOperationException">The model cannot score in <paramref name="mode"/> (<see cref="SegmentationScorer.CheckMode"/> says why).</exception>
     public QuantUNetTransformer WithScoringMode(ScoringMode mode)
     {
-        if (!Enum.IsDefined(mode))
-            throw new ArgumentOutOfRangeException(nameof(mode), mode, "Not a scoring mode.");
-        if (mode == ScoringMode.Integer)
-            IntegerScorerProvider.CheckCanScore(Model);
-        if (mode == ScoringMode.FakeQuantized && !Summary.Quantized)
-            throw new InvalidOperationException("ScoringMode.FakeQuantized needs a quantized model; this one is the float baseline.");
-        return new QuantUNetTransformer(Model with { Description = Description with { ScoringMode = mode } });
+        SegmentationScorer.CheckMode(Package, mode);
+        return new QuantUNetTransformer(Model with { Settings = Settings with { ScoringMode = mode } });
     }
 
     /// <summary>True when the model holds an integer model, so <see cref="ScoringMode.Integer"/> and <see cref="SaveIntegerModel"/> work.</summary>
-    public bool HasIntegerModel => Summary.Quantized && Model.Blobs.ContainsKey(IntegerScorerProvider.BlobKey);
+    public bool HasIntegerModel => Package.IntegerModel is not null;
 
     /// <summary>
     /// Writes the integer model inside this transformer to <paramref name="path"/> (a <c>.qint</c> file, atomically):
@@ -71,16 +72,13 @@ public sealed class QuantUNetTransformer : ITransformer, IDisposable
     /// <exception cref="InvalidOperationException">The model is the float baseline or holds no integer model.</exception>
     public void SaveIntegerModel(string path)
     {
-        IntegerScorerProvider.CheckCanScore(Model);
-        AtomicFile.WriteAllBytes(path, Model.Blob(IntegerScorerProvider.BlobKey));
+        SegmentationScorer.CheckMode(Package, ScoringMode.Integer);
+        IntegerModelFile.Save(Package.IntegerModel!, path);
     }
-
-    /// <summary>The learned per-layer bitwidths, their averages and the packed model size.</summary>
-    public QuantUNetModelSummary Summary => Description.Summary;
 
     bool ITransformer.IsRowToRowMapper => true;
 
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => new ScoredSchema(Description, inputSchema).Output;
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => new ScoredSchema(Model, inputSchema).Output;
 
     public IDataView Transform(IDataView input) => new ScoredDataView(this, input);
 
@@ -115,7 +113,7 @@ public sealed class QuantUNetTransformer : ITransformer, IDisposable
         LoadedScorer current;
         lock (_gate)
         {
-            current = _scorer ??= new LoadedScorer(ScorerProviders.For(ScoringMode).Create(Model, ScoringMode));
+            current = _scorer ??= new LoadedScorer(SegmentationScorer.Create(Package, ScoringMode, ImageHeight, ImageWidth));
             current.Calls++;
         }
         try
@@ -133,9 +131,9 @@ public sealed class QuantUNetTransformer : ITransformer, IDisposable
     }
 
     /// <summary>A loaded engine and the calls scoring with it now; changed under the transformer's lock only.</summary>
-    private sealed class LoadedScorer(ISegmentationScorer scorer)
+    private sealed class LoadedScorer(SegmentationScorer scorer)
     {
-        public ISegmentationScorer Scorer { get; } = scorer;
+        public SegmentationScorer Scorer { get; } = scorer;
 
         public int Calls { get; set; }
 

@@ -9,7 +9,7 @@ namespace QuantUNet.MLNet;
 /// </summary>
 internal sealed class ScoredDataView(QuantUNetTransformer transformer, IDataView input) : IDataView
 {
-    private readonly ScoredSchema _schema = new(transformer.Description, input.Schema);
+    private readonly ScoredSchema _schema = new(transformer.Model, input.Schema);
 
     public bool CanShuffle => false;
 
@@ -22,7 +22,7 @@ internal sealed class ScoredDataView(QuantUNetTransformer transformer, IDataView
         var active = columnsNeeded.ToList();
         var cursor = input.GetRowCursor(_schema.InputsFor(active));
         var scores = active.Any(_schema.IsOutput)
-            ? ScoreCache.Batched(input.GetRowCursor([_schema.Image.Column]), _schema.Image, transformer.Score, transformer.Description.ScoringBatchSize)
+            ? ScoreCache.Batched(input.GetRowCursor([_schema.Image.Column]), _schema.Image, transformer.Score, transformer.Settings.ScoringBatchSize)
             : null;
         return new ScoredCursor(_schema, cursor, scores, active);
     }

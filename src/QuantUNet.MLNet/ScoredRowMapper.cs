@@ -6,7 +6,7 @@ namespace QuantUNet.MLNet;
 /// <summary>What a PredictionEngine uses: maps one input row at a time, scoring it when an output column is read.</summary>
 internal sealed class ScoredRowMapper(QuantUNetTransformer transformer, DataViewSchema inputSchema) : IRowToRowMapper
 {
-    private readonly ScoredSchema _schema = new(transformer.Description, inputSchema);
+    private readonly ScoredSchema _schema = new(transformer.Model, inputSchema);
 
     public DataViewSchema InputSchema => _schema.Input;
 

@@ -11,20 +11,22 @@ namespace QuantUNet.MLNet;
 /// </summary>
 internal sealed class ScoredSchema
 {
-    public ScoredSchema(ModelDescription model, DataViewSchema input)
+    public ScoredSchema(SegmentationModel model, DataViewSchema input)
     {
         Input = input;
-        Image = ImageColumn.Bind(input, model.Columns.Image, model.Channels);
-        var trained = new ImageShape(model.Channels, model.Height, model.Width);
+        var columns = model.Settings.Columns;
+        int height = model.Description.ImageHeight, width = model.Description.ImageWidth;
+        Image = ImageColumn.Bind(input, columns.Image, model.Description.ImageChannels);
+        var trained = new ImageShape(model.Description.ImageChannels, height, width);
         if (Image.Shape != trained)
-            throw ColumnErrors.Mismatch(model.Columns.Image, "image", $"{trained} images, the size the model was trained on (resize with ResizeImages)", $"{Image.Shape} images");
+            throw ColumnErrors.Mismatch(columns.Image, "image", $"{trained} images, the size the model was trained on (resize with ResizeImages)", $"{Image.Shape} images");
 
         var builder = new DataViewSchema.Builder();
         builder.AddColumns(input);
-        builder.AddColumn(model.Columns.Score, new VectorDataViewType(NumberDataViewType.Single, model.Height, model.Width));
-        builder.AddColumn(model.Columns.PredictedLabel, new VectorDataViewType(BooleanDataViewType.Instance, model.Height, model.Width));
-        if (model.Columns.PredictedMaskImage is { } maskImage)
-            builder.AddColumn(maskImage, new ImageDataViewType(model.Height, model.Width));
+        builder.AddColumn(columns.Score, new VectorDataViewType(NumberDataViewType.Single, height, width));
+        builder.AddColumn(columns.PredictedLabel, new VectorDataViewType(BooleanDataViewType.Instance, height, width));
+        if (columns.PredictedMaskImage is { } maskImage)
+            builder.AddColumn(maskImage, new ImageDataViewType(height, width));
         Output = builder.ToSchema();
     }
 

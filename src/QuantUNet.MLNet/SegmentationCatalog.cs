@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
+using QuantUNet.Integer.Package;
 
 namespace QuantUNet.MLNet;
 
@@ -50,6 +51,44 @@ public sealed class SegmentationCatalog
     {
         ArgumentNullException.ThrowIfNull(data);
         return MaskEvaluation.Evaluate(data, labelColumnName, predictedLabelColumnName, groupColumnName, nameColumnName);
+    }
+
+    /// <summary>
+    /// A transformer over a trained model from any file a user has (what <see cref="ModelPackage.Load(string)"/> reads:
+    /// a package, an ML.NET model zip whose pipeline holds a QuantU-Net transformer, a <c>.qint</c> integer model, the
+    /// folder <c>quantunet train</c> wrote). A zip keeps the transformer's saved columns and mode; any other file scores
+    /// column <c>Image</c> into <c>Score</c> and <c>PredictedLabel</c> in <see cref="SegmentationScorer.DefaultMode"/>.
+    /// Files of the previous TorchSharp format load with <c>FromModelFile</c> (QuantUNet.MLNet.Training).
+    /// </summary>
+    /// <exception cref="FileNotFoundException">Nothing at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">Not a model this build reads; the message names the file.</exception>
+    public QuantUNetTransformer LoadModel(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var file = ModelPackage.ModelFileIn(path);
+        using var stream = File.Exists(file) ? File.OpenRead(file) : throw new FileNotFoundException($"{file}: no such model file.", file);
+        return LoadModel(stream, file);
+    }
+
+    /// <summary>A transformer over the model in <paramref name="stream"/> (see <see cref="LoadModel(string)"/>); writes no file.</summary>
+    /// <param name="source">What to call the stream in error messages.</param>
+    public QuantUNetTransformer LoadModel(Stream stream, string source = "the model stream")
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        var bytes = copy.ToArray();
+        if (MLNetPayload.IsZip(bytes))
+            return new QuantUNetTransformer(ModelPayload.FromParts(MLNetPayload.ReadZip(bytes, source), source));
+        return FromPackage(ModelPackage.Load(new MemoryStream(bytes, writable: false), source));
+    }
+
+    /// <summary>A transformer over <paramref name="package"/> that scores column <c>Image</c> into <c>Score</c> and <c>PredictedLabel</c> in <see cref="SegmentationScorer.DefaultMode"/>.</summary>
+    public QuantUNetTransformer FromPackage(ModelPackage package)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        return new QuantUNetTransformer(new SegmentationModel(
+            new TransformerSettings(ColumnNames.Default, SegmentationScorer.DefaultMode(package), SegmentationScorer.DefaultBatchSize), package));
     }
 
     /// <summary>Segmentation trainers; extension methods add them, one assembly per engine.</summary>

@@ -2,14 +2,15 @@ using System.Reflection;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 using Microsoft.ML.Transforms;
+using QuantUNet.Integer.Package;
 
 namespace QuantUNet.MLNet;
 
 /// <summary>
 /// Saves a <see cref="QuantUNetTransformer"/> into ML.NET's model zip and loads it back as itself (the internals route
-/// of shared/docs/mlnet-notes.md, through <see cref="MLNetInternals"/>). In the transformer's folder of the zip,
-/// <c>Model.key</c> is ML.NET's header and two strings, and <c>QuantUNet.bin</c> holds the <see cref="ModelPayload"/>:
-/// description, learned bitwidths and weights. ML.NET finds the loader by name in the MLContext's component catalog,
+/// of the README's "How saving and loading work", through <see cref="MLNetInternals"/>). In the transformer's folder of
+/// the zip, <c>Model.key</c> is ML.NET's header and two strings, and <c>QuantUNet.bin</c> holds the <see cref="ModelPayload"/>:
+/// the transformer's settings and the model package, unchanged. ML.NET finds the loader by name in the MLContext's component catalog,
 /// where <see cref="Register"/> (called by <c>mlContext.Segmentation()</c>) puts it.
 /// </summary>
 /// <remarks>
@@ -22,7 +23,7 @@ namespace QuantUNet.MLNet;
 internal static class TransformerPersistence
 {
     public const string LoaderSignature = "QuantUNetTransformer";
-    public const string PayloadEntry = "QuantUNet.bin";
+    public const string PayloadEntry = MLNetPayload.EntryName;
 
     private static readonly ModelVersion Version = new(
         ModelSignature: "CUSTOMXF",

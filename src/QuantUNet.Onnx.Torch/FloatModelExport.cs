@@ -31,7 +31,7 @@ public static class FloatModelExport
                 Values(weight), Values(bias),
                 edges[layer.GetName()].Select(e => new LayerEdge(names.IndexOf(e.To), e.ChannelOffset, e.Pooled)).ToList());
         }).ToList();
-        return new FloatUNet(model.Options.InputChannels, IntegerExporter.Normalization(model.Options.Normalization), layers);
+        return new FloatUNet(model.Options.InputChannels, model.Options.Normalization, layers);
     }
 
     private static float[] Values(Tensor tensor)

@@ -1,3 +1,4 @@
+using QuantUNet.Integer.Package;
 using QuantUNet.Data;
 using QuantUNet.Torch.Model;
 using QuantUNet.Torch.Persistence;
@@ -23,7 +24,7 @@ public sealed class BadInputCliTests
         _model = Path.Combine(_root, "model.qunet");
         // Evaluate needs a model before it reads data; an untrained float U-Net at the test size will do.
         using var model = SegmentationTrainer.CreateModel(new QuantUNetOptions { BaseWidth = 4, Quantize = false }, seed: 1);
-        ModelFile.Save(model, _model, new ModelMetadata { Metrics = new Dictionary<string, double> { ["imageSize"] = Size } });
+        ModelFile.Save(model, _model, ImageSize.Square(Size), new TrainingRecord());
     }
 
     [ClassCleanup]
@@ -63,7 +64,7 @@ public sealed class BadInputCliTests
         Assert.AreEqual(0, result.ExitCode, result.Error);
         StringAssert.StartsWith(result.Error, $"quantunet: warning: {data} (training slices): every one of the ");
         StringAssert.Contains(result.Error, "masks is empty (no foreground pixel); training runs, but the model can only learn to predict background.");
-        Assert.IsTrue(File.Exists(Path.Combine(output, "model.qunet")), "the run still ends with a model");
+        Assert.IsTrue(File.Exists(Path.Combine(output, "model.zip")), "the run still ends with a model");
     }
 
     /// <summary>Writes a small dataset under <paramref name="folder"/>, damages it, and returns the message expected.</summary>

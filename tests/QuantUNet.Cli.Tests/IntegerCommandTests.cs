@@ -52,7 +52,7 @@ public sealed class IntegerCommandTests
             foreach (var (arguments, expected) in new[]
             {
                 (new[] { "export", "--model", missing, "--out", Path.Combine(directory, "m.qint") }, $"{missing}: no such model file."),
-                (new[] { "export", "--model", damaged, "--out", Path.Combine(directory, "m.qint") }, $"{damaged}: not a QuantU-Net model file"),
+                (new[] { "export", "--model", damaged, "--out", Path.Combine(directory, "m.qint") }, $"{damaged}: not a QuantU-Net model ("),
                 (new[] { "bench", "--out", directory, "--size", "40" }, "--size 40: the side must be a positive multiple of 16."),
             })
             {

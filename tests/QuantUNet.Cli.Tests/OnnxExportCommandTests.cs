@@ -13,12 +13,12 @@ public sealed class OnnxExportCommandTests
             foreach (var format in new[] { "onnx", "qonnx", "onnx-float" })
             {
                 var target = Path.Combine(directory, $"{format}.onnx");
-                var result = CommandRunner.Run("export", "--model", Path.Combine(TinyRuns.Quantized, "model.qunet"), "--out", target, "--format", format);
+                var result = CommandRunner.Run("export", "--model", TinyRuns.Quantized, "--out", target, "--format", format);
                 Assert.AreEqual(0, result.ExitCode, result.Output + result.Error);
                 StringAssert.StartsWith(result.Output, $"wrote {target} (");
                 Assert.IsGreaterThan(1000L, new FileInfo(target).Length);
             }
-            var floatModel = Path.Combine(TinyRuns.Float, "model.qunet");
+            var floatModel = TinyRuns.Float;
             Assert.AreEqual(0, CommandRunner.Run("export", "--model", floatModel, "--out", Path.Combine(directory, "float.onnx"), "--format", "onnx-float").ExitCode);
             foreach (var format in new[] { "onnx", "qonnx" })
             {

@@ -1,3 +1,4 @@
+using QuantUNet.Integer.Package;
 using QuantUNet.Data;
 using QuantUNet.Integer;
 using SkiaSharp;
@@ -29,7 +30,7 @@ public sealed class PredictCommandTests
         var result = CommandRunner.Run("predict", "--model", TinyRuns.Quantized, "--input", input, "--out", output, "--mode", "integer", "--threads", "2");
         Assert.AreEqual(0, result.ExitCode, result.Output + result.Error);
 
-        var engine = IntegerEngine.Load(Path.Combine(TinyRuns.Quantized, "model.qint"));
+        var engine = new IntegerEngine(ModelPackage.Load(TinyRuns.Quantized).IntegerModel!);
         foreach (var name in new[] { "sub/slice0", "slice1", "slice2" })
         {
             using var mask = SKBitmap.Decode(Path.Combine(output, name + "_mask.png"));
@@ -58,7 +59,7 @@ public sealed class PredictCommandTests
         var file = directory["colour.png"];
         ImageFile.WriteImage(file, new PlanarImage(3, 40, 24, [.. Enumerable.Range(0, 3 * 40 * 24).Select(i => i % 7 / 7f)]));
         var output = directory["out"];
-        var result = CommandRunner.Run("predict", "--model", Path.Combine(TinyRuns.Quantized, "model.qunet"), "--input", file, "--out", output, "--mode", "fakequant");
+        var result = CommandRunner.Run("predict", "--model", TinyRuns.Quantized, "--input", file, "--out", output, "--mode", "fakequant");
         Assert.AreEqual(0, result.ExitCode, result.Output + result.Error);
         StringAssert.Contains(result.Output, "fakequant: wrote masks and overlays of 1 images");
         var mask = ImageFile.ReadMask(Path.Combine(output, "colour_mask.png"));

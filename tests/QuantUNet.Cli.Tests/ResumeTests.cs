@@ -48,7 +48,7 @@ public sealed class ResumeTests
         KillAfter(epochLine, ["train", "--data", data, "--out", run, .. Settings]);
         var atKill = TrainingCheckpoint.LoadFrom(run);
         Assert.AreEqual(phase, atKill.Phase, "the kill came in the phase after the logged epoch");
-        Assert.IsFalse(File.Exists(Path.Combine(run, "model.qunet")), "the killed run must not have finished");
+        Assert.IsFalse(File.Exists(Path.Combine(run, "model.zip")), "the killed run must not have finished");
         TestContext.WriteLine($"killed after {atKill.Phase} epoch {atKill.PhaseEpochsDone} of {atKill.Schedule.Epochs(atKill.Phase)} had been checkpointed");
         // What a kill in the middle of a checkpoint write leaves behind (AtomicFile's temporary name); the resume clears it.
         File.WriteAllBytes(Path.Combine(run, $".{TrainingCheckpoint.FileName}.0123456789abcdef.tmp"), [1, 2, 3]);
@@ -63,7 +63,7 @@ public sealed class ResumeTests
         CollectionAssert.AreEqual(expected.FloatModelState, actual.FloatModelState, "the float warm start differs");
         CollectionAssert.AreEqual(expected.OptimizerState, actual.OptimizerState, "Adam's state differs");
         Assert.AreEqual(WithoutTimes(expected.FloatRecords.Concat(expected.QuantizedRecords)), WithoutTimes(actual.FloatRecords.Concat(actual.QuantizedRecords)));
-        AssertSameWeights(Path.Combine(uninterrupted, "model.qunet"), Path.Combine(run, "model.qunet"));
+        AssertSameWeights(Path.Combine(uninterrupted, "model.zip"), Path.Combine(run, "model.zip"));
         Assert.IsEmpty(Directory.GetFiles(run, "*.tmp", SearchOption.AllDirectories), "temporary files left behind");
     }
 

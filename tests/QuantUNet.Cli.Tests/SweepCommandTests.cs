@@ -1,3 +1,5 @@
+using QuantUNet.Integer.Format;
+using QuantUNet.Integer.Package;
 using System.Buffers.Binary;
 using System.Text.Json;
 using QuantUNet.Data;
@@ -44,7 +46,8 @@ public sealed class SweepCommandTests
             foreach (var point in points.EnumerateArray())
             {
                 Assert.IsTrue(point.GetProperty("averageWeightBits").GetDouble() is >= 2 and <= 8);
-                Assert.AreEqual(new FileInfo(Path.Combine(folder["sweep"], $"bits-{point.GetProperty("target").GetDouble()}", "model.qint")).Length,
+                var package = ModelPackage.Load(Path.Combine(folder["sweep"], $"bits-{point.GetProperty("target").GetDouble()}", "model.qunet"));
+                Assert.AreEqual(IntegerModelFile.Serialize(package.IntegerModel!).Length,
                     point.GetProperty("integerModelBytes").GetInt64());
             }
         }

@@ -14,6 +14,9 @@ public static class TinyRuns
     public static string Quantized => Folder.Value["quant"];
     public static string Float => Folder.Value["float"];
 
+    /// <summary>The 32x32 slices both were trained on, in the images/ + masks/ layout.</summary>
+    public static string Data => Folder.Value["data"];
+
     [AssemblyCleanup]
     public static void Delete()
     {

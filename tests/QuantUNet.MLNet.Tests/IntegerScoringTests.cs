@@ -42,7 +42,7 @@ public sealed class IntegerScoringTests
 
         var (engineMasks, _, engineProbabilities) = ScoreWithEngine();
         Assert.AreEqual(ScoringMode.Integer, integer.ScoringMode);
-        Assert.AreEqual(ScoringMode.FakeQuantized, _model.ScoringMode, "the trained transformer keeps its mode");
+        Assert.AreEqual(ScoringMode.Integer, _model.ScoringMode, "by default a quantized model scores with its integer model");
         for (int image = 0; image < _samples.Count; image++)
         {
             CollectionAssert.AreEqual(engineMasks[image].Select(m => m != 0).ToArray(), masks[image], $"image {image}");
@@ -123,7 +123,7 @@ public sealed class IntegerScoringTests
     /// <summary>Every image scored by an engine loaded straight from the transformer's integer model.</summary>
     private static (byte[][] Masks, int[][] Accumulators, float[][] Probabilities) ScoreWithEngine()
     {
-        var engine = new IntegerEngine(IntegerModelFile.Deserialize(_model.Model.Blob(IntegerScorerProvider.BlobKey), "test"));
+        var engine = new IntegerEngine(_model.Package.IntegerModel!);
         int pixels = TestData.Size * TestData.Size;
         var masks = _samples.Select(_ => new byte[pixels]).ToArray();
         var accumulators = _samples.Select(_ => new int[pixels]).ToArray();

@@ -8,7 +8,7 @@ namespace QuantUNet.MLNet.Tests;
 /// <summary>
 /// Our entry of ML.NET's model zip (<c>QuantUNet.bin</c>, <see cref="ModelPayload"/>) under damage: truncated, bit-flipped,
 /// another version, and seeded random mutations, raw (the checksum must catch them) and behind a recomputed checksum
-/// (the description JSON, blob keys and lengths, and the integer model inside, must be parsed defensively). The only
+/// (the settings JSON, section lengths, and the package inside, must be parsed defensively). The only
 /// exception allowed is the documented <see cref="InvalidDataException"/> naming the entry, with no slow case and no
 /// allocation out of proportion to the payload.
 /// </summary>
@@ -29,17 +29,17 @@ public sealed class ModelPayloadFuzzTests
     public void TruncatedBitFlippedAndOtherVersionPayloadsAreRefusedNamingTheEntry()
     {
         var bytes = ModelPayload.Write(TinyModels.Integer16());
-        Assert.AreEqual(ScoringMode.Integer, ModelPayload.Read(bytes, Source).Description.ScoringMode);
+        Assert.AreEqual(ScoringMode.Integer, ModelPayload.Read(bytes, Source).Settings.ScoringMode);
 
-        StringAssert.Contains(Refuse(bytes[..^1]), "checksum mismatch: the saved QuantU-Net is truncated or corrupted.");
+        StringAssert.Contains(Refuse(bytes[..^1]), "checksum mismatch: the file is truncated or corrupted.");
         StringAssert.Contains(Refuse(bytes[..(bytes.Length / 3)]), "checksum mismatch");
-        StringAssert.Contains(Refuse(bytes[..10]), "not a saved QuantU-Net (wrong magic or too short).");
+        StringAssert.Contains(Refuse(bytes[..10]), "not a QuantU-Net transformer payload (wrong magic or too short).");
         var flipped = (byte[])bytes.Clone();
         flipped[bytes.Length / 2] ^= 4;
         StringAssert.Contains(Refuse(flipped), "checksum mismatch");
         var future = bytes[..^ChecksumLength];
-        future[8] = 2;
-        StringAssert.Contains(Refuse(WithChecksum(future)), "saved with QuantU-Net payload version 2; this build reads version 1.");
+        future[8] = 3;
+        StringAssert.Contains(Refuse(WithChecksum(future)), "transformer payload version 3; this build reads version 2.");
     }
 
     [TestMethod]
@@ -77,13 +77,13 @@ public sealed class ModelPayloadFuzzTests
                 loaded++;
                 // What a loaded transformer reads from its description, and the integer scorer it makes on first use.
                 var transformer = new QuantUNetTransformer(model);
-                _ = (transformer.Summary.AverageWeightBits, transformer.Summary.SizeBytes, transformer.ImageColumnName);
-                using var scorer = IntegerScorerProvider.Instance.Create(model, ScoringMode.Integer);
+                _ = (transformer.Description.AverageWeightBits, transformer.Description.SizeBytes, transformer.ImageColumnName);
+                using var scorer = SegmentationScorer.Create(model.Package, ScoringMode.Integer, TinyModels.Size, TinyModels.Size);
                 scorable++;
             }
             catch (InvalidDataException e)
             {
-                StringAssert.StartsWith(e.Message, e.Message.StartsWith("the integer model", StringComparison.Ordinal) ? "the integer model in the saved QuantU-Net" : Source + ": ", $"case {i}");
+                StringAssert.StartsWith(e.Message, Source, $"case {i}");
             }
             catch (InvalidOperationException e) when (e.Message.StartsWith("ScoringMode.Integer needs", StringComparison.Ordinal))
             {

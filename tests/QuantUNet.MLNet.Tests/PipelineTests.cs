@@ -167,14 +167,14 @@ public sealed class PipelineTests
     public void ExposesLearnedBitwidthsAndSize()
     {
         var transformer = _model.LastTransformer;
-        var summary = transformer.Summary;
+        var summary = transformer.Description;
 
         Assert.HasCount(23, summary.Layers);
         Assert.IsTrue(summary.Quantized);
         Assert.IsTrue(summary.Layers.All(l => l.WeightBits is >= 2 and <= 8 && l.ActivationBits is >= 2 and <= 8));
         Assert.IsTrue(summary.AverageWeightBits is >= 2 and <= 8);
         Assert.IsLessThan(summary.FloatSizeBytes, summary.SizeBytes);
-        Assert.AreEqual(ScoringMode.FakeQuantized, transformer.ScoringMode);
+        Assert.AreEqual(ScoringMode.Integer, transformer.ScoringMode, "the default mode of a quantized model");
         Assert.AreEqual((1, TestData.Size, TestData.Size), (transformer.ImageChannels, transformer.ImageHeight, transformer.ImageWidth));
     }
 

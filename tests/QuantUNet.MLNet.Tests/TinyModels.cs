@@ -1,5 +1,5 @@
 using QuantUNet.Integer;
-using QuantUNet.Integer.Format;
+using QuantUNet.Integer.Package;
 
 namespace QuantUNet.MLNet.Tests;
 
@@ -10,7 +10,7 @@ internal static class TinyModels
 
     /// <summary>
     /// A quantized model in integer mode on 16x16 grey images, column "Image": one 1x1 convolution (foreground where the
-    /// pixel is above about 0.39), and an opaque second blob.
+    /// pixel is above about 0.39), with no TorchSharp weights.
     /// </summary>
     public static SegmentationModel Integer16()
     {
@@ -19,13 +19,11 @@ internal static class TinyModels
             Name = "final", Kind = IntegerLayerKind.Conv1x1, InputChannels = 1, OutputChannels = 1, WeightBits = 4, ActivationBits = 8,
             InputScale = 1.0 / 255, WeightScales = [0.1], Weights = [3], Biases = [-300],
         };
-        var integerModel = new IntegerModel(new IntegerModelHeader(1, PixelNormalization.UnitRange), [layer]);
-        var summary = new QuantUNetModelSummary(true, 4, [new QuantUNetLayer("final", 4, 8, 1, 1)]);
-        var description = new ModelDescription(new ColumnNames("Image", "Score", "PredictedLabel", null), 1, Size, Size, ScoringMode.Integer, 4, summary);
-        return new SegmentationModel(description, new Dictionary<string, byte[]>
+        var integerModel = new IntegerModel(new IntegerModelHeader(1, PixelNormalization.UnitRange, Size, Size), [layer]);
+        var description = new ModelDescription
         {
-            [IntegerScorerProvider.BlobKey] = IntegerModelFile.Serialize(integerModel),
-            ["opaque"] = [1, 2, 3, 4, 5],
-        });
+            ImageChannels = 1, ImageHeight = Size, ImageWidth = Size, Quantized = true, BaseWidth = 4, Layers = [new LayerWidths("final", 4, 8, 1, 1)],
+        };
+        return new SegmentationModel(new TransformerSettings(ColumnNames.Default, ScoringMode.Integer, 4), new ModelPackage(description, ReadOnlyMemory<byte>.Empty, integerModel));
     }
 }

@@ -53,9 +53,9 @@ public sealed class TrainingTests
         using var model = mlContext.Segmentation().Trainers.QuantUNet(labelColumnName: "Label", epochs: 1, baseWidth: 4, quantize: false).Fit(data);
 
         Assert.AreEqual(ScoringMode.Float, model.ScoringMode);
-        Assert.IsFalse(model.Summary.Quantized);
-        Assert.AreEqual(32, model.Summary.AverageWeightBits);
-        Assert.AreEqual(model.Summary.FloatSizeBytes, model.Summary.SizeBytes);
+        Assert.IsFalse(model.Description.Quantized);
+        Assert.AreEqual(32, model.Description.AverageWeightBits);
+        Assert.AreEqual(model.Description.FloatSizeBytes, model.Description.SizeBytes);
         var scored = model.Transform(data);
         Assert.AreEqual(TestData.Size * TestData.Size, scored.GetColumn<float[]>("Score").First().Length);
     }
@@ -71,7 +71,7 @@ public sealed class TrainingTests
         using var model = mlContext.Segmentation().Trainers.QuantUNet(options).Fit(data);
 
         Assert.AreEqual(ScoringMode.Float, model.ScoringMode);
-        Assert.IsTrue(model.Summary.Quantized);
+        Assert.IsTrue(model.Description.Quantized);
         Assert.IsTrue(model.Transform(data).GetColumn<float[]>("Score").SelectMany(s => s).All(p => p is >= 0 and <= 1));
     }
 }

@@ -177,7 +177,7 @@ public sealed class IntegerExportTests
     [TestMethod]
     public void AThreeChannelModelStretchingEachImageMatchesItsTwinToo()
     {
-        var options = TestModels.Tiny(channels: 3) with { Normalization = InputNormalization.PerImageMinMax };
+        var options = TestModels.Tiny(channels: 3) with { Normalization = PixelNormalization.PerImageMinMax };
         using var model = SegmentationTrainer.CreateModel(options, 5);
         SetWidths(model, layer => 8 - layer % 7, layer => 2 + layer % 7);
         model.eval();

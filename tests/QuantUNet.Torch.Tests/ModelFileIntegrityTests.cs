@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using QuantUNet.Data;
+using QuantUNet.Integer.Package;
 using QuantUNet.Torch.Model;
 using QuantUNet.Torch.Training;
 using QuantUNet.Integer.Format;
@@ -9,8 +11,8 @@ using QuantUNet.Torch.Persistence;
 namespace QuantUNet.Torch.Tests;
 
 /// <summary>
-/// The <c>.qunet</c> model file (<see cref="ModelFile"/>) refuses a truncated, bit-flipped, other-version or foreign file
-/// with an <see cref="InvalidDataException"/> whose message starts with the file's path and says what is wrong.
+/// The <c>.qunet</c> model package, loaded through <see cref="ModelFile"/>, refuses a truncated, bit-flipped, other-version
+/// or foreign file with an <see cref="InvalidDataException"/> whose message starts with the file's path and says what is wrong.
 /// </summary>
 [TestClass]
 public sealed class ModelFileIntegrityTests
@@ -24,7 +26,7 @@ public sealed class ModelFileIntegrityTests
         _folder = Directory.CreateTempSubdirectory("quantunet-modelfile").FullName;
         var path = Path.Combine(_folder, "model.qunet");
         using var model = TestModels.Create();
-        ModelFile.Save(model, path, new ModelMetadata { Seed = 7 });
+        ModelFile.Save(model, path, ImageSize.Square(16), new TrainingRecord { Seed = 7 });
         _bytes = File.ReadAllBytes(path);
     }
 
@@ -39,12 +41,14 @@ public sealed class ModelFileIntegrityTests
     {
         using var model = SegmentationTrainer.CreateModel(TestModels.Tiny() with { BatchNorm = false }, 7);
         var path = Path.Combine(_folder, "before-batchnorm.qunet");
-        ModelFile.Save(model, path, new ModelMetadata { Seed = 7 });
-        // The header as the previous version wrote it: the same, without the BatchNorm field.
-        var (header, sections) = ChecksummedFile.Read(path, ModelFile.FileKind, sectionCount: 1);
-        var json = JsonNode.Parse(header.Span)!;
+        // A TorchSharp model file as versions before BatchNorm wrote it: architecture and metadata, no BatchNorm field.
+        var json = new JsonObject
+        {
+            ["Model"] = JsonSerializer.SerializeToNode(model.Options with { Quantize = true }),
+            ["Metadata"] = new JsonObject { ["Seed"] = 7, ["Metrics"] = new JsonObject { ["imageSize"] = 16 } },
+        };
         Assert.IsTrue(json["Model"]!.AsObject().Remove(nameof(QuantUNetOptions.BatchNorm)));
-        ChecksummedFile.Write(path, ModelFile.FileKind, JsonSerializer.SerializeToUtf8Bytes(json), [sections[0].ToArray()]);
+        ChecksummedFrame.Save(path, new ChecksummedFrame.Kind("QUNETPT1"u8.ToArray(), 1, "model file"), JsonSerializer.SerializeToUtf8Bytes(json), [ModelFile.SaveState(model)]);
 
         var (loaded, _) = ModelFile.Load(path);
         using (loaded)
@@ -62,8 +66,9 @@ public sealed class ModelFileIntegrityTests
     {
         foreach (int length in new[] { _bytes.Length - 1, _bytes.Length - 33, _bytes.Length / 2, 100 })
             Assert.AreEqual("checksum mismatch: the file is truncated or corrupted.", Refuse(_bytes[..length]), $"cut at {length}");
-        foreach (int length in new[] { 0, 10, 40 })
-            Assert.AreEqual("not a QuantU-Net model file (wrong magic or too short).", Refuse(_bytes[..length]), $"cut at {length}");
+        Assert.AreEqual(NotAModel, Refuse([]), "empty");
+        foreach (int length in new[] { 10, 40 })
+            Assert.AreEqual("not a QuantU-Net model package (wrong magic or too short).", Refuse(_bytes[..length]), $"cut at {length}");
     }
 
     [TestMethod]
@@ -87,16 +92,16 @@ public sealed class ModelFileIntegrityTests
         future[8] = 2;
         // A future build would write a valid checksum over its own bytes.
         SHA256.HashData(future.AsSpan(0, future.Length - 32)).CopyTo(future, future.Length - 32);
-        Assert.AreEqual("model file version 2; this build reads version 1.", Refuse(future));
+        Assert.AreEqual("model package version 2; this build reads version 1.", Refuse(future));
     }
 
     [TestMethod]
     public void AHeaderThatPassesTheChecksumButIsNotAModelIsRefused()
     {
         // Hand-made files carry a valid checksum over wrong content: the header must still be checked.
-        StringAssert.StartsWith(Refuse(WithHeader("{not json"u8.ToArray())), "the model file header is not valid JSON");
-        Assert.AreEqual("the model file header is incomplete.", Refuse(WithHeader("{}"u8.ToArray())));
-        Assert.AreEqual("the model file header is incomplete.", Refuse(WithHeader("null"u8.ToArray())));
+        StringAssert.StartsWith(Refuse(WithHeader("{not json"u8.ToArray())), "the model package header is not valid JSON");
+        StringAssert.StartsWith(Refuse(WithHeader("{}"u8.ToArray())), "the model package header is not valid JSON", "required parts missing");
+        Assert.AreEqual("the model package header is incomplete.", Refuse(WithHeader("null"u8.ToArray())));
     }
 
     [TestMethod]
@@ -110,8 +115,9 @@ public sealed class ModelFileIntegrityTests
                 InputScale = 1, WeightScales = [1], Weights = [1], Biases = [0],
             },
         ]));
-        Assert.AreEqual("not a QuantU-Net model file (wrong magic or too short).", Refuse(integer));
-        Assert.AreEqual("not a QuantU-Net model file (wrong magic or too short).", Refuse("PK\u0003\u0004 a zip, maybe an ML.NET model, but not ours"u8.ToArray()));
+        Assert.AreEqual("the integer model does not record the image size it was trained at; export it with one.", Refuse(integer));
+        StringAssert.StartsWith(Refuse("PK\u0003\u0004 a zip, maybe an ML.NET model, but not ours"u8.ToArray()), "not a readable zip");
+        Assert.AreEqual(NotAModel, Refuse("GIF89a, an image"u8.ToArray()));
     }
 
     /// <summary>The saved file with its JSON header replaced by <paramref name="header"/> and the checksum recomputed.</summary>
@@ -136,11 +142,13 @@ public sealed class ModelFileIntegrityTests
 
     private static string DamagedPath => Path.Combine(_folder, "damaged.qunet");
 
-    private static ModelMetadata Load(byte[] bytes)
+    private const string NotAModel = "not a QuantU-Net model (a .qunet package, an ML.NET model.zip or a .qint integer model).";
+
+    private static TrainingRecord Load(byte[] bytes)
     {
         File.WriteAllBytes(DamagedPath, bytes);
-        var (model, metadata) = ModelFile.Load(DamagedPath);
+        var (model, package) = ModelFile.Load(DamagedPath);
         model.Dispose();
-        return metadata;
+        return package.Description.Training;
     }
 }

@@ -1,3 +1,4 @@
+using QuantUNet.Integer;
 using QuantUNet.Torch.Model;
 using QuantUNet.Torch.Quantization;
 using QuantUNet.Torch.Training;
@@ -109,7 +110,7 @@ public sealed class ModelTests
     [TestMethod]
     public void PerImageMinMaxNormalisationMakesTheModelBlindToContrastAndOffset()
     {
-        var options = TestModels.Tiny(quantize: false) with { Normalization = InputNormalization.PerImageMinMax };
+        var options = TestModels.Tiny(quantize: false) with { Normalization = PixelNormalization.PerImageMinMax };
         using var model = SegmentationTrainer.CreateModel(options, 1);
         model.eval();
         using var image = rand(1, 1, 16, 16);

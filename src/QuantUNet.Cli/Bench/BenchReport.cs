@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using QuantUNet.Data;
 using QuantUNet.Torch.Export;
+using QuantUNet.Integer.Format;
 
 namespace QuantUNet.Cli.Bench;
 

@@ -7,6 +7,7 @@ using QuantUNet.Onnx;
 using QuantUNet.Onnx.Torch;
 using QuantUNet.Torch.Export;
 using QuantUNet.Torch.Model;
+using QuantUNet.Torch.Persistence;
 using QuantUNet.Torch.Training;
 using Google.Protobuf;
 using static TorchSharp.torch;
@@ -26,6 +27,15 @@ internal static class BenchRun
     private const int TorchBatch = 8;
     private const int TimedPasses = 3;
 
+    /// <exception cref="InvalidDataException">The model is a float baseline; the message names it.</exception>
+    private static QuantUNetModel QuantizedNetwork(string path)
+    {
+        var (model, _) = ModelFile.Load(path);
+        if (model.Quantize) return model;
+        model.Dispose();
+        throw new InvalidDataException($"{path}: a float baseline (quantization off) has no integer codes; give a QuantU-Net model.");
+    }
+
     public static BenchReport Run(string? modelPath, int images, int size, int threads, string outDirectory, Action<string> log)
     {
         if (images < 1) throw new ArgumentException($"--images {images}: need at least one image.");
@@ -33,7 +43,7 @@ internal static class BenchRun
         threads = threads > 0 ? threads : Environment.ProcessorCount;
         set_num_threads(threads);
 
-        var (quantized, source) = modelPath is null ? (TrainQuick(log), "trained by bench") : (QuantizedModelFile.Load(modelPath).Model, Path.GetFileName(modelPath));
+        var (quantized, source) = modelPath is null ? (TrainQuick(log), "trained by bench") : (QuantizedNetwork(modelPath), Path.GetFileName(modelPath));
         using var _ = quantized;
         quantized.eval();
         using var floatModel = SegmentationTrainer.FloatTwin(quantized);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Serialization;
 using QuantUNet.Data;
+using QuantUNet.MLNet;
 
 namespace QuantUNet.Cli.Commands;
 
@@ -37,10 +38,10 @@ internal static class EvaluateCommand
         [property: JsonPropertyName("iou")] double IoU, double PixelAccuracy, double Precision, double Recall, double Specificity,
         double Hd95, int Hd95Images, int Images, int Groups, int EmptyTruthImages, double Seconds);
 
-    private static Metrics Run(string modelPath, DatasetSource data, TrainedModel.ScoringMode? requestedMode, int size, int threads)
+    private static Metrics Run(string modelPath, DatasetSource data, ScoringMode? requestedMode, int size, int threads)
     {
         var clock = Stopwatch.StartNew();
-        using var model = TrainedModel.Load(modelPath);
+        var model = TrainedModel.Load(modelPath);
         var mode = model.ModeOrDefault(requestedMode);
         threads = TrainedModel.UseThreads(threads);
         int side = model.Side(size);
@@ -48,8 +49,8 @@ internal static class EvaluateCommand
         var samples = data.Load(ImageSize.Square(side), model.InputChannels);
         var s = ConsoleProgress.Run($"scoring ({TrainedModel.Name(mode)})", "images", samples.Count, progress =>
         {
-            using var scorer = model.Scorer(mode, threads);
-            return scorer.Score(samples, count => progress.Advance(count));
+            using var scorer = model.Scorer(mode, side, threads);
+            return scorer.Evaluate(samples, scored: count => progress.Advance(count));
         });
 
         return new Metrics(TrainedModel.Name(mode), model.Path, data.Path, side, s.Dice, s.MeanDice, s.MeanGroupDice, s.IoU, s.PixelAccuracy,

@@ -1,10 +1,9 @@
 using System.CommandLine;
 using Google.Protobuf;
-using QuantUNet.Data;
+using QuantUNet.Integer;
 using QuantUNet.Integer.Format;
 using QuantUNet.Onnx;
 using QuantUNet.Onnx.Torch;
-using QuantUNet.Torch.Export;
 using QuantUNet.Torch.Persistence;
 
 namespace QuantUNet.Cli.Commands;
@@ -22,7 +21,7 @@ internal static class ExportCommand
     {
         var model = new Option<FileInfo>("--model") { Description = "A trained QuantU-Net model file (.qunet), e.g. quantunet-demo/quantunet.qunet.", Required = true };
         var output = new Option<FileInfo>("--out") { Description = $"The file to write ({IntegerModelFile.Extension} for qint, .onnx otherwise).", Required = true };
-        var size = new Option<int>("--size") { Description = "The image side the model was trained at, recorded in the header (0: not recorded).", DefaultValueFactory = _ => 0 };
+        var size = new Option<int>("--size") { Description = "The image side to record in the integer model's header (0: the side the model was trained at).", DefaultValueFactory = _ => 0 };
         var format = new Option<string>("--format")
         {
             Description = "qint: the bit-packed integer model; onnx: ONNX QDQ (int8 containers, Clip to each layer's width) for ONNX Runtime and ML.NET; " +
@@ -58,15 +57,16 @@ internal static class ExportCommand
                 }
                 return 0;
             }
-            var (trained, metadata) = QuantizedModelFile.Load(source);
-            using (trained)
-            {
-                var exported = IntegerExporter.Export(trained, metadata, Path.GetFileName(source), side > 0 ? ImageSize.Square(side) : null);
-                if (chosen == Onnx) AtomicFile.WriteAllBytes(target, QdqExporter.Export(exported, parse.GetValue(weights) == Int4 ? QdqWeightStorage.Int4 : QdqWeightStorage.Int8).ToByteArray());
-                else if (chosen == Qonnx) AtomicFile.WriteAllBytes(target, QonnxExporter.Export(exported).ToByteArray());
-                else IntegerModelFile.Save(exported, target);
-                Report(target, $"{chosen}, {exported.Layers.Count} layers, average {exported.AverageWeightBits:F2} weight bits", trained.Bitwidths().ParameterCount * 4);
-            }
+            var package = ModelFile.LoadPackage(source);
+            var stored = package.IntegerModel ?? throw new InvalidDataException(package.Description.Quantized
+                ? $"{source}: holds no integer model (its export was refused at training); there is nothing to export."
+                : $"{source}: a float baseline (quantization off) has no integer codes; give a QuantU-Net model.");
+            // The integer model exported at training; --size only restates the side it records.
+            var exported = side > 0 ? new IntegerModel(stored.Header with { NominalHeight = side, NominalWidth = side }, stored.Layers, stored.Metadata) : stored;
+            if (chosen == Onnx) AtomicFile.WriteAllBytes(target, QdqExporter.Export(exported, parse.GetValue(weights) == Int4 ? QdqWeightStorage.Int4 : QdqWeightStorage.Int8).ToByteArray());
+            else if (chosen == Qonnx) AtomicFile.WriteAllBytes(target, QonnxExporter.Export(exported).ToByteArray());
+            else IntegerModelFile.Save(exported, target);
+            Report(target, $"{chosen}, {exported.Layers.Count} layers, average {exported.AverageWeightBits:F2} weight bits", package.Description.FloatSizeBytes);
             return 0;
         }));
         return command;

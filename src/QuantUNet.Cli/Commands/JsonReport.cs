@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using QuantUNet.Data;
+using QuantUNet.Integer.Format;
 
 namespace QuantUNet.Cli.Commands;
 

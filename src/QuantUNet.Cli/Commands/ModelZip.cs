@@ -1,25 +1,20 @@
 using Microsoft.ML;
-using QuantUNet.Data;
+using QuantUNet.Integer.Format;
+using QuantUNet.Integer.Package;
 using QuantUNet.MLNet;
 
 namespace QuantUNet.Cli.Commands;
 
-/// <summary>The ML.NET model zip of a trained model, so <c>mlContext.Model.Load</c> picks up what <c>quantunet train</c> made.</summary>
+/// <summary>The ML.NET model zip of a trained model: the one model file <c>quantunet train</c> leaves, loaded by <c>mlContext.Model.Load</c> as it is.</summary>
 internal static class ModelZip
 {
     public const string FileName = "model.zip";
 
-    /// <summary>
-    /// Writes the zip of the model file at <paramref name="modelFile"/> for <paramref name="size"/>-pixel square images,
-    /// scoring with the integer engine when the model is quantized (as <c>evaluate</c> does by default).
-    /// </summary>
-    public static void Save(string modelFile, bool quantized, int size, string path)
+    /// <summary>Writes the zip of <paramref name="package"/>, scoring in <see cref="SegmentationScorer.DefaultMode"/>.</summary>
+    public static void Save(ModelPackage package, string path)
     {
         var mlContext = new MLContext(seed: 0);
-        var columns = new QuantUNetTrainer.Options { ScoringMode = quantized ? ScoringMode.Integer : ScoringMode.Float };
-        using var transformer = mlContext.Segmentation().FromModelFile(modelFile, size, size, columns);
-        using var zip = new MemoryStream();
-        mlContext.Model.Save(transformer, inputSchema: null, zip);
-        AtomicFile.WriteAllBytes(path, zip.ToArray());
+        using var transformer = mlContext.Segmentation().FromPackage(package);
+        AtomicFile.Write(path, stream => mlContext.Model.Save(transformer, inputSchema: null, stream));
     }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using QuantUNet.Cli.Report;
 using QuantUNet.Data;
+using QuantUNet.MLNet;
 using SkiaSharp;
 
 namespace QuantUNet.Cli.Commands;
@@ -45,21 +46,21 @@ internal static class PredictCommand
     }
 
     /// <returns>The number of images and the scoring mode's name.</returns>
-    private static (int Images, string Mode) Run(string modelPath, string input, string outDirectory, TrainedModel.ScoringMode? requestedMode, int size, int threads)
+    private static (int Images, string Mode) Run(string modelPath, string input, string outDirectory, ScoringMode? requestedMode, int size, int threads)
     {
         var files = InputImages(input, outDirectory);
-        using var model = TrainedModel.Load(modelPath);
+        var model = TrainedModel.Load(modelPath);
         var mode = model.ModeOrDefault(requestedMode);
         threads = TrainedModel.UseThreads(threads);
         int side = model.Side(size), channels = model.InputChannels;
         string root = File.Exists(input) ? Path.GetDirectoryName(input)! : input;
         return ConsoleProgress.Run($"predicting ({TrainedModel.Name(mode)})", "images", files.Count, progress =>
         {
-            using var scorer = model.Scorer(mode, threads);
-            foreach (var batch in files.Chunk(MaskScorer.Batch))
+            using var scorer = model.Scorer(mode, side, threads);
+            foreach (var batch in files.Chunk(SegmentationScorer.DefaultBatchSize))
             {
                 var pixels = batch.SelectMany(file => ImageFile.ReadImage(file, channels, ImageSize.Square(side)).Pixels).ToArray();
-                var masks = scorer.Masks(pixels, batch.Length, side, side);
+                var masks = scorer.Masks(pixels, batch.Length);
                 for (int i = 0; i < batch.Length; i++)
                     Write(batch[i], masks.AsSpan(i * side * side, side * side), side, Path.Combine(outDirectory, Path.GetRelativePath(root, batch[i])));
                 progress.Advance(batch.Length);

@@ -4,8 +4,7 @@ using System.Globalization;
 using System.Text.Json;
 using QuantUNet.Cli.Training;
 using QuantUNet.Data;
-using QuantUNet.Integer.Format;
-using QuantUNet.Torch.Export;
+using QuantUNet.Integer.Package;
 using QuantUNet.Torch.Model;
 using QuantUNet.Torch.Persistence;
 using QuantUNet.Torch.Training;
@@ -16,16 +15,10 @@ namespace QuantUNet.Cli.Commands;
 /// <summary><c>quantunet train</c>: a float U-Net or QuantU-Net on a folder of images and masks, split by patient.</summary>
 internal static class TrainCommand
 {
-    public const string ModelFileName = "model.qunet";
-    public const string IntegerFileName = "model" + IntegerModelFile.Extension;
-
-    /// <summary>The metadata key of the side the model was trained at, so evaluate resizes the same way.</summary>
-    public const string ImageSizeMetric = "imageSize";
-
     public static Command Create()
     {
         var flags = new TrainFlags();
-        var output = new Option<DirectoryInfo>("--out") { Description = $"Folder for {ModelFileName}, {IntegerFileName} (quantized models), the ML.NET model {ModelZip.FileName} and train.json; it also holds the training checkpoint (required unless --resume)." };
+        var output = new Option<DirectoryInfo>("--out") { Description = $"Folder for the model ({ModelZip.FileName}, an ML.NET model holding the model package) and train.json; it also holds the training checkpoint (required unless --resume)." };
         var floatOnly = new Option<bool>("--float") { Description = "Train the float U-Net baseline instead of QuantU-Net." };
         var targetBits = new Option<double?>("--target-bits")
         {
@@ -134,13 +127,9 @@ internal static class TrainCommand
         using (model)
         {
             var scores = validation.Count > 0 ? TrainReport.ValidationScores.From(ModelScoring.Evaluate(model, validation, settings.Batch)) : null;
-            var metrics = new Dictionary<string, double>(scores?.AsMetrics() ?? new Dictionary<string, double>()) { [ImageSizeMetric] = settings.Size };
-            var metadata = new ModelMetadata { Seed = settings.Seed, Metrics = metrics };
-            Directory.CreateDirectory(settings.OutDirectory);
-            ModelFile.Save(model, Path.Combine(settings.OutDirectory, ModelFileName), metadata);
-            if (model.Quantize)
-                IntegerModelFile.Save(IntegerExporter.Export(model, metadata, ModelFileName, ImageSize.Square(settings.Size)), Path.Combine(settings.OutDirectory, IntegerFileName));
-            ModelZip.Save(Path.Combine(settings.OutDirectory, ModelFileName), model.Quantize, settings.Size, Path.Combine(settings.OutDirectory, ModelZip.FileName));
+            var record = new TrainingRecord { Seed = settings.Seed, Metrics = scores?.AsMetrics() ?? new Dictionary<string, double>() };
+            var package = ModelFile.Package(model, ImageSize.Square(settings.Size), record, problem => Console.Error.WriteLine($"quantunet: warning: {problem}"));
+            ModelZip.Save(package, Path.Combine(settings.OutDirectory, ModelZip.FileName));
 
             var report = new TrainReport
             {

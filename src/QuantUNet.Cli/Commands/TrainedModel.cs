@@ -1,10 +1,6 @@
 using System.CommandLine;
-using Microsoft.ML;
+using QuantUNet.Integer.Package;
 using QuantUNet.MLNet;
-using QuantUNet.Integer;
-using QuantUNet.Integer.Format;
-using QuantUNet.Torch.Export;
-using QuantUNet.Torch.Model;
 using QuantUNet.Torch.Native;
 using QuantUNet.Torch.Persistence;
 using static TorchSharp.torch;
@@ -12,55 +8,40 @@ using static TorchSharp.torch;
 namespace QuantUNet.Cli.Commands;
 
 /// <summary>
-/// A trained model named by a <c>--model</c> argument, loaded once, with the side it was trained at; the one place that
-/// decides what a <c>--model</c> argument may be and how each <see cref="ScoringMode"/> scores it.
+/// A trained model named by a <c>--model</c> argument, loaded once: the one place that decides what a <c>--model</c>
+/// argument may be. Scoring goes through QuantUNet.MLNet's <see cref="SegmentationScorer"/>, as the transformer's does.
 /// </summary>
-internal sealed class TrainedModel : IDisposable
+internal sealed class TrainedModel
 {
-    /// <summary>How images are scored.</summary>
-    public enum ScoringMode
+    /// <summary>The CLI's names of the scoring modes, as <c>--mode</c> takes them and metrics.json reports them.</summary>
+    private static readonly Dictionary<string, ScoringMode> ModeNames = new()
     {
-        /// <summary>The integer engine on the exported model (quantized models only).</summary>
-        Integer,
+        ["integer"] = ScoringMode.Integer, ["fakequant"] = ScoringMode.FakeQuantized, ["float"] = ScoringMode.Float,
+    };
 
-        /// <summary>TorchSharp with the quantizers on, as trained (quantized models only).</summary>
-        FakeQuant,
-
-        /// <summary>TorchSharp with quantization off: the float baseline, or a QuantU-Net's weights unquantized.</summary>
-        Float,
-    }
-
-    /// <summary>The integer model that came with the model (beside a train folder's model.qunet, or inside a zip); null if none.</summary>
-    private readonly IntegerModel? _storedIntegerModel;
-
-    private TrainedModel(string path, QuantUNetModel model, ModelMetadata metadata, IntegerModel? storedIntegerModel)
+    private TrainedModel(string path, ModelPackage package)
     {
         Path = path;
-        Model = model;
-        Metadata = metadata;
-        _storedIntegerModel = storedIntegerModel;
+        Package = package;
     }
 
     /// <summary>The model file actually loaded.</summary>
     public string Path { get; }
 
-    public QuantUNetModel Model { get; }
+    public ModelPackage Package { get; }
 
-    public ModelMetadata Metadata { get; }
-
-    public int InputChannels => Model.Options.InputChannels;
-
-    /// <summary>The side train recorded in the model file; 128 (train's default) for files written without it.</summary>
-    public int TrainedSide => (int)Metadata.Metrics.GetValueOrDefault(TrainCommand.ImageSizeMetric, 128);
+    public int InputChannels => Package.Description.ImageChannels;
 
     public static Option<FileInfo> ModelOption() => new("--model")
     {
-        Description = $"The folder train wrote, its ML.NET model ({ModelZip.FileName}) or its model file ({TrainCommand.ModelFileName}).", Required = true,
+        Description = $"The folder train wrote, its ML.NET model ({ModelZip.FileName}), a model package (.qunet, also of the previous format) or an integer model (.qint).", Required = true,
     };
 
     public static Option<ScoringMode?> ModeOption() => new("--mode")
     {
-        Description = "integer, fakequant or float (default: integer for QuantU-Net, float for the float baseline).",
+        Description = $"{string.Join(", ", ModeNames.Keys)} (default: integer for QuantU-Net, float for the float baseline).",
+        CustomParser = result => ModeNames.TryGetValue(result.Tokens[0].Value.ToLowerInvariant(), out var mode) ? mode
+            : throw new ArgumentException($"--mode {result.Tokens[0].Value}: not one of {string.Join(", ", ModeNames.Keys)}."),
     };
 
     public static Option<int> SizeOption(string resized) => new("--size")
@@ -69,7 +50,7 @@ internal sealed class TrainedModel : IDisposable
     };
 
     /// <summary>The side to score at: <paramref name="requested"/>, or with 0 the side the model was trained at.</summary>
-    public int Side(int requested) => DatasetOptions.CheckSize(requested > 0 ? requested : TrainedSide);
+    public int Side(int requested) => DatasetOptions.CheckSize(requested > 0 ? requested : Package.Description.ImageHeight);
 
     /// <summary>Sets TorchSharp's threads to <paramref name="requested"/> (0: all cores) and returns the count, for the integer engine too.</summary>
     public static int UseThreads(int requested)
@@ -81,71 +62,29 @@ internal sealed class TrainedModel : IDisposable
         return threads;
     }
 
-    /// <summary>Resolves and loads a <c>--model</c> argument: the folder train wrote, an ML.NET model zip, or a model file.</summary>
-    /// <exception cref="FileNotFoundException">Neither exists; the message names the argument.</exception>
-    public static TrainedModel Load(string modelArgument)
-    {
-        if (modelArgument.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
-            return LoadZip(modelArgument);
-        var path = Directory.Exists(modelArgument) ? System.IO.Path.Combine(modelArgument, TrainCommand.ModelFileName) : modelArgument;
-        var (model, metadata) = ModelFile.Load(path);
-        // The integer file train wrote beside its model.qunet is what would be deployed, so it is the one scored.
-        var integerPath = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(path)!, TrainCommand.IntegerFileName);
-        bool trainWroteIt = System.IO.Path.GetFileName(path) == TrainCommand.ModelFileName && File.Exists(integerPath);
-        return new TrainedModel(path, model, metadata, trainWroteIt ? IntegerModelFile.Load(integerPath) : null);
-    }
+    /// <summary>Resolves and loads a <c>--model</c> argument: anything <see cref="ModelFile.LoadPackage"/> reads.</summary>
+    /// <exception cref="FileNotFoundException">Nothing there; the message names the argument.</exception>
+    public static TrainedModel Load(string modelArgument) =>
+        new(ModelPackage.ModelFileIn(modelArgument), ModelFile.LoadPackage(modelArgument));
 
-    /// <summary>Takes the model files out of an ML.NET model zip (through ML.NET's own loader) and loads them.</summary>
-    private static TrainedModel LoadZip(string path)
-    {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such model zip.", path);
-        var mlContext = new MLContext(seed: 0);
-        mlContext.Segmentation();
-        ITransformer loaded;
-        try
-        {
-            loaded = mlContext.Model.Load(path, out _);
-        }
-        catch (Exception e) when (e is FormatException or InvalidOperationException or InvalidDataException or IOException)
-        {
-            throw new InvalidDataException($"{path}: not a readable ML.NET model ({e.Message}).", e);
-        }
-        using var transformer = loaded as QuantUNetTransformer
-            ?? throw new InvalidDataException($"{path}: an ML.NET model, but not a QuantU-Net one ({loaded.GetType().Name}).");
-        var folder = Directory.CreateTempSubdirectory("quantunet-zip").FullName;
-        try
-        {
-            string modelFile = System.IO.Path.Combine(folder, TrainCommand.ModelFileName), integerFile = System.IO.Path.Combine(folder, TrainCommand.IntegerFileName);
-            transformer.SaveModelFile(modelFile);
-            if (transformer.HasIntegerModel) transformer.SaveIntegerModel(integerFile);
-            var (model, metadata) = ModelFile.Load(modelFile);
-            return new TrainedModel(path, model, metadata, transformer.HasIntegerModel ? IntegerModelFile.Load(integerFile) : null);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-    }
-
-    /// <summary>The requested mode, or integer for QuantU-Net and float for the float baseline.</summary>
-    /// <exception cref="ArgumentException">A quantized mode was asked of the float baseline.</exception>
+    /// <summary>The requested mode, or <see cref="SegmentationScorer.DefaultMode"/>.</summary>
+    /// <exception cref="ArgumentException">The model cannot score in the mode; the message names it.</exception>
     public ScoringMode ModeOrDefault(ScoringMode? requested)
     {
-        var mode = requested ?? (Model.Quantize ? ScoringMode.Integer : ScoringMode.Float);
-        if (mode != ScoringMode.Float && !Model.Quantize)
-            throw new ArgumentException($"--mode {Name(mode)}: {Path} is a float baseline; only --mode float scores it.");
+        var mode = requested ?? SegmentationScorer.DefaultMode(Package);
+        try
+        {
+            SegmentationScorer.CheckMode(Package, mode);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ArgumentException($"--mode {Name(mode)}: {Path}: {e.Message}", e);
+        }
         return mode;
     }
 
-    public static string Name(ScoringMode mode) => mode.ToString().ToLowerInvariant();
+    public static string Name(ScoringMode mode) => ModeNames.First(pair => pair.Value == mode).Key;
 
-    /// <summary>The integer model that came with the model (what would be deployed), else the model exported now.</summary>
-    public IntegerModel IntegerModel() => _storedIntegerModel ?? IntegerExporter.Export(Model, Metadata, System.IO.Path.GetFileName(Path));
-
-    /// <summary>A scorer of this model in <paramref name="mode"/> (checked with <see cref="ModeOrDefault"/> first).</summary>
-    public MaskScorer Scorer(ScoringMode mode, int threads) => mode == ScoringMode.Integer
-        ? MaskScorer.Integer(IntegerModel(), threads)
-        : MaskScorer.Torch(Model, unquantized: mode == ScoringMode.Float);
-
-    public void Dispose() => Model.Dispose();
+    /// <summary>A scorer of this model in <paramref name="mode"/> (checked with <see cref="ModeOrDefault"/> first) for squares of <paramref name="side"/>.</summary>
+    public SegmentationScorer Scorer(ScoringMode mode, int side, int threads) => SegmentationScorer.Create(Package, mode, side, side, threads);
 }

@@ -5,9 +5,11 @@ using System.Text.Json.Serialization;
 using QuantUNet.Cli.Commands;
 using QuantUNet.Cli.Training;
 using QuantUNet.Data;
-using QuantUNet.Integer;
+using QuantUNet.Integer.Package;
+using QuantUNet.MLNet;
 using QuantUNet.Torch.Model;
 using QuantUNet.Torch.Training;
+using QuantUNet.Integer.Format;
 
 namespace QuantUNet.Cli.Demo;
 
@@ -55,13 +57,14 @@ internal sealed record DemoReport
     /// <param name="Dice">The integer engine's pooled Dice against the truth.</param>
     public sealed record IntegerResult(int Images, long Pixels, long DifferentPixels, double MaskAgreement, double Dice, long FileBytes)
     {
-        public static IntegerResult Of(IntegerModel exported, QuantUNetModel fakeQuant, IReadOnlyList<SegmentationSample> samples, int threads, long fileBytes)
+        public static IntegerResult Of(ModelPackage package, IReadOnlyList<SegmentationSample> samples, int threads, long fileBytes)
         {
-            using var integer = MaskScorer.Integer(exported, threads);
-            using var torch = MaskScorer.Torch(fakeQuant, unquantized: false);
+            int side = samples[0].Height;
+            using var integer = SegmentationScorer.Create(package, ScoringMode.Integer, side, side, threads);
+            using var torch = SegmentationScorer.Create(package, ScoringMode.FakeQuantized, side, side);
             var evaluator = new SegmentationEvaluator();
             long pixels = 0, different = 0;
-            foreach (var batch in samples.Chunk(MaskScorer.Batch))
+            foreach (var batch in samples.Chunk(SegmentationScorer.DefaultBatchSize))
             {
                 byte[] integerMasks = integer.Masks(batch), fakeQuantMasks = torch.Masks(batch);
                 for (int i = 0; i < integerMasks.Length; i++)

@@ -46,15 +46,17 @@ internal static class DemoRun
         var timing = TimeSteps(settings, training, options, seed);
 
         Directory.CreateDirectory(outDirectory);
-        ModelFile.Save(floatModel, Path.Combine(outDirectory, FloatModelFile), new ModelMetadata { Seed = seed, Epochs = floatRun.Epochs });
-        var quantMetadata = new ModelMetadata { Seed = seed, Epochs = quantRun.Epochs };
-        ModelFile.Save(quantModel, Path.Combine(outDirectory, QuantModelFile), quantMetadata);
+        var size = ImageSize.Square(settings.ImageSize);
+        ModelFile.Save(floatModel, Path.Combine(outDirectory, FloatModelFile), size, ModelFile.Record(seed, floatRun.Epochs));
 
         log("exporting QuantU-Net to the integer engine and checking it against the fake-quant model on the held-out slices");
-        var exported = IntegerExporter.Export(quantModel, quantMetadata, QuantModelFile, ImageSize.Square(settings.ImageSize));
+        var quantPath = Path.Combine(outDirectory, QuantModelFile);
+        var package = ModelFile.Package(quantModel, size, ModelFile.Record(seed, quantRun.Epochs), problem => throw new InvalidDataException($"{quantPath}: {problem}"));
+        package.Save(quantPath);
+        // The integer model alone too: what a device without TorchSharp runs.
         var integerPath = Path.Combine(outDirectory, IntegerModelFileName);
-        IntegerModelFile.Save(exported, integerPath);
-        var integerCheck = DemoReport.IntegerResult.Of(exported, quantModel, heldOut, get_num_threads(), new FileInfo(integerPath).Length);
+        IntegerModelFile.Save(package.IntegerModel!, integerPath);
+        var integerCheck = DemoReport.IntegerResult.Of(package, heldOut, get_num_threads(), new FileInfo(integerPath).Length);
 
         return new DemoReport
         {

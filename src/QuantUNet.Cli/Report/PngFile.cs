@@ -1,5 +1,6 @@
 using QuantUNet.Data;
 using SkiaSharp;
+using QuantUNet.Integer.Format;
 
 namespace QuantUNet.Cli.Report;
 

@@ -5,6 +5,7 @@ using QuantUNet.Cli.Demo;
 using QuantUNet.Cli.Training;
 using QuantUNet.Data;
 using QuantUNet.Integer.Format;
+using QuantUNet.MLNet;
 
 namespace QuantUNet.Cli.Report;
 
@@ -41,14 +42,11 @@ internal static class RunReport
     {
         var demo = DemoReport.Load(Path.Combine(runDirectory, DemoReport.FileName));
         var slices = OverlayGrid.ChooseSlices(DemoRun.Data(demo.Settings, demo.Seed).HeldOut);
-        using var floatModel = TrainedModel.Load(Path.Combine(runDirectory, DemoRun.FloatModelFile));
-        using var quantModel = TrainedModel.Load(Path.Combine(runDirectory, DemoRun.QuantModelFile));
-        var integerModel = IntegerModelFile.Load(Path.Combine(runDirectory, DemoRun.IntegerModelFileName));
-        using var floatScorer = floatModel.Scorer(TrainedModel.ScoringMode.Float, threads);
-        using var fakeQuantScorer = quantModel.Scorer(TrainedModel.ScoringMode.FakeQuant, threads);
-        using var integerScorer = MaskScorer.Integer(integerModel, threads);
+        var floatModel = TrainedModel.Load(Path.Combine(runDirectory, DemoRun.FloatModelFile));
+        var quantModel = TrainedModel.Load(Path.Combine(runDirectory, DemoRun.QuantModelFile));
         var overlays = new Overlays(slices, [
-            Column(FloatTitle, floatScorer, slices), Column(FakeQuantTitle, fakeQuantScorer, slices), Column(IntegerTitle, integerScorer, slices)]);
+            Column(FloatTitle, floatModel, ScoringMode.Float, slices, threads), Column(FakeQuantTitle, quantModel, ScoringMode.FakeQuantized, slices, threads),
+            Column(IntegerTitle, quantModel, ScoringMode.Integer, slices, threads)]);
         var curves = TrainingCurvesFigure.Of([.. demo.Float.Epochs, .. demo.Quantized.Epochs], demo.WarmStartEpoch).ToList();
         return WriteReport(runDirectory, demo.Markdown(), curves, demo.Quantized.Layers, overlays, withBaseline: false);
     }
@@ -66,19 +64,19 @@ internal static class RunReport
         {
             var validation = run.Data.Load(ImageSize.Square(run.ImageSize), run.Channels).Where(s => validationPatients.Contains(s.GroupId)).ToList();
             var slices = OverlayGrid.ChooseSlices(validation);
-            using var model = TrainedModel.Load(runDirectory);
-            using var baselineModel = baselineDirectory is null ? null : TrainedModel.Load(baselineDirectory);
+            var model = TrainedModel.Load(runDirectory);
+            var baselineModel = baselineDirectory is null ? null : TrainedModel.Load(baselineDirectory);
             var columns = new List<OverlayGrid.Column>();
             if (baselineModel is not null)
-                columns.Add(Column("float baseline", baselineModel, TrainedModel.ScoringMode.Float, slices, threads));
-            if (model.Model.Quantize)
+                columns.Add(Column("float baseline", baselineModel, ScoringMode.Float, slices, threads));
+            if (model.Package.Description.Quantized)
             {
-                columns.Add(Column(FakeQuantTitle, model, TrainedModel.ScoringMode.FakeQuant, slices, threads));
-                columns.Add(Column(IntegerTitle, model, TrainedModel.ScoringMode.Integer, slices, threads));
+                columns.Add(Column(FakeQuantTitle, model, ScoringMode.FakeQuantized, slices, threads));
+                columns.Add(Column(IntegerTitle, model, ScoringMode.Integer, slices, threads));
             }
             else
             {
-                columns.Add(Column(FloatTitle, model, TrainedModel.ScoringMode.Float, slices, threads));
+                columns.Add(Column(FloatTitle, model, ScoringMode.Float, slices, threads));
             }
             overlays = new Overlays(slices, columns);
         }
@@ -97,14 +95,9 @@ internal static class RunReport
         return baseline;
     }
 
-    private static OverlayGrid.Column Column(string title, TrainedModel model, TrainedModel.ScoringMode mode, IReadOnlyList<SegmentationSample> slices, int threads)
+    private static OverlayGrid.Column Column(string title, TrainedModel model, ScoringMode mode, IReadOnlyList<SegmentationSample> slices, int threads)
     {
-        using var scorer = model.Scorer(mode, threads);
-        return Column(title, scorer, slices);
-    }
-
-    private static OverlayGrid.Column Column(string title, MaskScorer scorer, IReadOnlyList<SegmentationSample> slices)
-    {
+        using var scorer = model.Scorer(mode, slices[0].Height, threads);
         var masks = scorer.Masks(slices);
         int area = slices[0].Height * slices[0].Width;
         return new OverlayGrid.Column(title, [.. Enumerable.Range(0, slices.Count).Select(i => masks[(i * area)..((i + 1) * area)])]);

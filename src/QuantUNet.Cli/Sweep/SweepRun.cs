@@ -6,7 +6,8 @@ using QuantUNet.Cli.Report;
 using QuantUNet.Cli.Training;
 using QuantUNet.Data;
 using QuantUNet.Integer.Format;
-using QuantUNet.Torch.Export;
+using QuantUNet.Integer.Package;
+using QuantUNet.MLNet;
 using QuantUNet.Torch.Model;
 using QuantUNet.Torch.Persistence;
 using QuantUNet.Torch.Training;
@@ -98,6 +99,18 @@ internal static class SweepRun
         return File.Exists(path) ? RunFile.Read<SweepReport.Point>(path, "sweep result") : null;
     }
 
+    /// <summary>The model file of each point's folder: a package, with the integer model inside for QuantU-Net.</summary>
+    public const string ModelFileName = "model" + ModelPackage.Extension;
+
+    /// <summary>Writes the package of <paramref name="model"/>; a QuantU-Net whose integer export is refused is an error here, since its point is scored by the integer engine.</summary>
+    private static ModelPackage SavePackage(QuantUNetModel model, TrainSettings settings, string path)
+    {
+        var package = ModelFile.Package(model, ImageSize.Square(settings.Size), new TrainingRecord { Seed = settings.Seed },
+            problem => throw new InvalidDataException($"{path}: {problem}"));
+        package.Save(path);
+        return package;
+    }
+
     /// <summary>The float baseline, all its epochs, keeping its weights at the warm-start epoch for the QuantU-Nets.</summary>
     private static SweepReport.Point TrainFloat(
         TrainSettings settings, WarmStartSchedule schedule, IReadOnlyList<SegmentationSample> training, IReadOnlyList<SegmentationSample> validation)
@@ -112,12 +125,12 @@ internal static class SweepRun
             // A resumed run replays its epochs with the checkpoint's weights loaded: those are the warm-start epoch's
             // only when the checkpoint is that epoch's, which is the one case where the file can still be missing.
             if (record.Epoch == schedule.WarmStartEpoch && !File.Exists(warmStartPath))
-                ModelFile.Save(model, warmStartPath, new ModelMetadata { Seed = settings.Seed });
+                ModelFile.Save(model, warmStartPath, ImageSize.Square(settings.Size), new TrainingRecord { Seed = settings.Seed });
         });
         using var final = result.Model == model ? null : result.Model;
-        using var scorer = MaskScorer.Torch(result.Model, unquantized: true);
-        var point = SweepReport.Point.Of(null, TrainReport.BitFacts.From(result.Model.Bitwidths()), quantized: false, scorer.Score(validation), null, clock.Elapsed.TotalSeconds);
-        ModelFile.Save(result.Model, Path.Combine(folder, TrainCommand.ModelFileName), new ModelMetadata { Seed = settings.Seed });
+        var package = SavePackage(result.Model, settings, Path.Combine(folder, ModelFileName));
+        using var scorer = SegmentationScorer.Create(package, ScoringMode.Float, settings.Size, settings.Size);
+        var point = SweepReport.Point.Of(null, TrainReport.BitFacts.From(result.Model.Bitwidths()), quantized: false, scorer.Evaluate(validation), null, clock.Elapsed.TotalSeconds);
         JsonReport.Write(folder, ResultFileName, point);
         return point;
     }
@@ -137,14 +150,10 @@ internal static class SweepRun
             WarmStartTraining.QuantizedName, model, training, validation, options, _ => { });
         using var final = result.Model == model ? null : result.Model;
 
-        var metadata = new ModelMetadata { Seed = settings.Seed, Metrics = new Dictionary<string, double> { [TrainCommand.ImageSizeMetric] = settings.Size } };
-        ModelFile.Save(result.Model, Path.Combine(folder, TrainCommand.ModelFileName), metadata);
-        var exported = IntegerExporter.Export(result.Model, metadata, TrainCommand.ModelFileName, ImageSize.Square(settings.Size));
-        var integerPath = Path.Combine(folder, TrainCommand.IntegerFileName);
-        IntegerModelFile.Save(exported, integerPath);
-        using var scorer = MaskScorer.Integer(exported, scoringThreads);
-        var point = SweepReport.Point.Of(target, TrainReport.BitFacts.From(result.Model.Bitwidths()), quantized: true, scorer.Score(validation),
-            new FileInfo(integerPath).Length, clock.Elapsed.TotalSeconds);
+        var package = SavePackage(result.Model, settings, Path.Combine(folder, ModelFileName));
+        using var scorer = SegmentationScorer.Create(package, ScoringMode.Integer, settings.Size, settings.Size, scoringThreads);
+        var point = SweepReport.Point.Of(target, TrainReport.BitFacts.From(result.Model.Bitwidths()), quantized: true, scorer.Evaluate(validation),
+            IntegerModelFile.Serialize(package.IntegerModel!).Length, clock.Elapsed.TotalSeconds);
         JsonReport.Write(folder, ResultFileName, point);
         return point;
     }

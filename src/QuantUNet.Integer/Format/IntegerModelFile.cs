@@ -21,7 +21,7 @@ public static class IntegerModelFile
     /// <summary>"QUNETINT".</summary>
     public static ReadOnlySpan<byte> Magic => "QUNETINT"u8;
 
-    public static void Save(IntegerModel model, string path) => AtomicReplace.Write(path, Serialize(model));
+    public static void Save(IntegerModel model, string path) => AtomicFile.WriteAllBytes(path, Serialize(model));
 
     /// <exception cref="FileNotFoundException">No such file.</exception>
     /// <exception cref="InvalidDataException">Not an integer model, another version, truncated, altered or inconsistent; the message names the file.</exception>
@@ -132,7 +132,7 @@ public static class IntegerModelFile
             var kind = (IntegerLayerKind)reader.ReadByte();
             int weightBits = reader.ReadByte(), activationBits = reader.ReadByte(), outputs = reader.ReadByte();
             int inputs = reader.ReadInt32(), outputChannels = reader.ReadInt32();
-            if (!Enum.IsDefined(kind) || weightBits is < 2 or > 8 || activationBits is < 1 or > 8 || inputs < 1 || outputChannels < 1)
+            if (!Enum.IsDefined(kind) || !BitWidthBounds.Weight.Contains(weightBits) || !BitWidthBounds.Activation.Contains(activationBits) || inputs < 1 || outputChannels < 1)
                 throw new InvalidDataException($"layer {name}: malformed table entry (kind {(int)kind}, {weightBits}-bit weights, {inputs}x{outputChannels} channels).");
             double inputScale = reader.ReadDouble();
             var wiring = new (int, bool, int)[outputs];

@@ -1,7 +1,7 @@
 using QuantUNet.Data;
 using QuantUNet.Integer;
+using QuantUNet.Integer.Package;
 using QuantUNet.Torch.Model;
-using QuantUNet.Torch.Persistence;
 using QuantUNet.Torch.Quantization;
 using static TorchSharp.torch;
 
@@ -21,7 +21,7 @@ public static class IntegerExporter
     /// <param name="nominalSize">The image size the model was trained at, if known.</param>
     /// <exception cref="ArgumentException">The model is a float baseline.</exception>
     /// <exception cref="InvalidDataException">A bias does not fit int32, or an accumulator could overflow.</exception>
-    public static IntegerModel Export(QuantUNetModel model, ModelMetadata? metadata = null, string source = "", ImageSize? nominalSize = null)
+    public static IntegerModel Export(QuantUNetModel model, TrainingRecord? training = null, string source = "", ImageSize? nominalSize = null)
     {
         if (!model.Quantize) throw new ArgumentException("The model runs with quantization off (a float baseline); only a quantized model has integer codes.", nameof(model));
         bool wasTraining = model.training;
@@ -55,9 +55,9 @@ public static class IntegerExporter
                         weightSteps.Select(s => FixedPointMultiplier.FromScales(inputSteps[index], s, inputSteps[names.IndexOf(edge.To)])).ToArray())).ToList(),
                 };
             }).ToList();
-            var header = new IntegerModelHeader(model.Options.InputChannels, Normalization(model.Options.Normalization),
+            var header = new IntegerModelHeader(model.Options.InputChannels, model.Options.Normalization,
                 nominalSize?.Height ?? 0, nominalSize?.Width ?? 0);
-            return new IntegerModel(header, layers, Metadata(metadata, source));
+            return new IntegerModel(header, layers, Metadata(training, source));
         }
         finally
         {
@@ -72,14 +72,6 @@ public static class IntegerExporter
         LayerKind.ConvTranspose2x2 => IntegerLayerKind.ConvTranspose2x2,
         LayerKind.Conv1x1 => IntegerLayerKind.Conv1x1,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "No integer counterpart."),
-    };
-
-    /// <summary>The integer model's name for an input normalisation (the float ONNX export uses it too).</summary>
-    internal static PixelNormalization Normalization(InputNormalization normalization) => normalization switch
-    {
-        InputNormalization.UnitRange => PixelNormalization.UnitRange,
-        InputNormalization.PerImageMinMax => PixelNormalization.PerImageMinMax,
-        _ => throw new ArgumentOutOfRangeException(nameof(normalization), normalization, "No integer counterpart."),
     };
 
     /// <summary>[out][in][kh][kw]: a transposed convolution's [in][out][kh][kw] is swapped.</summary>
@@ -101,23 +93,12 @@ public static class IntegerExporter
         return codes.Select(c => (int)c).ToArray();
     }
 
-    private static IntegerModelMetadata Metadata(ModelMetadata? metadata, string source)
+    private static IntegerModelMetadata Metadata(TrainingRecord? training, string source) => new()
     {
-        var metrics = new Dictionary<string, double>(metadata?.Metrics ?? new Dictionary<string, double>());
-        if (metadata?.Epochs is [.., { Validation: { } last }])
-        {
-            metrics.TryAdd("validation.dice", last.Dice);
-            metrics.TryAdd("validation.iou", last.IoU);
-            metrics.TryAdd("validation.pixelAccuracy", last.PixelAccuracy);
-            metrics.TryAdd("validation.loss", last.Loss);
-        }
-        return new IntegerModelMetadata
-        {
-            Seed = metadata?.Seed ?? 0,
-            TrainedUtc = metadata?.SavedUtc ?? default,
-            ExportedUtc = DateTime.UtcNow,
-            Source = source,
-            Metrics = metrics,
-        };
-    }
+        Seed = training?.Seed ?? 0,
+        TrainedUtc = training?.SavedUtc ?? default,
+        ExportedUtc = DateTime.UtcNow,
+        Source = source,
+        Metrics = training?.Metrics ?? new Dictionary<string, double>(),
+    };
 }

@@ -1,3 +1,4 @@
+using QuantUNet.Integer;
 using QuantUNet.Torch.Quantization;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -73,7 +74,7 @@ public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         CheckInput(input);
-        if (Options.Normalization == InputNormalization.PerImageMinMax) input = StretchPerImage(input);
+        if (Options.Normalization == PixelNormalization.PerImageMinMax) input = StretchPerImage(input);
         int next = 0;
         // The next layer's unsigned input quantizer clamps at zero, so quantized models need no separate ReLU.
         Tensor Conv(Tensor x) => quantize ? ordered[next++].forward(x) : nn.functional.relu(ordered[next++].forward(x));
@@ -118,7 +119,7 @@ public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
     public BitwidthSummary Bitwidths() => BitwidthSummary.Of(this);
 
     /// <summary>The model's input normalisation alone, as the forward pass applies it (export diagnostics replay the layers after it).</summary>
-    internal Tensor Normalize(Tensor input) => Options.Normalization == InputNormalization.PerImageMinMax ? StretchPerImage(input) : input;
+    internal Tensor Normalize(Tensor input) => Options.Normalization == PixelNormalization.PerImageMinMax ? StretchPerImage(input) : input;
 
     private static Tensor StretchPerImage(Tensor input)
     {

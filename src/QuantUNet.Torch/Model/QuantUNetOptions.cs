@@ -1,20 +1,7 @@
+using QuantUNet.Integer;
 using QuantUNet.Torch.Quantization;
 
 namespace QuantUNet.Torch.Model;
-
-/// <summary>
-/// Intensity normalisation, part of the model so that scoring applies the one training used. Both
-/// keep inputs in [0, 1], the range of the first layer's input quantizer, and both are integer
-/// operations on 8-bit pixels, so the integer engine can reproduce them.
-/// </summary>
-public enum InputNormalization
-{
-    /// <summary>Inputs are used as given: pixel / max value of the file's type.</summary>
-    UnitRange,
-
-    /// <summary>Each image channel is stretched so that its darkest pixel is 0 and its brightest 1 (constant channels become 0).</summary>
-    PerImageMinMax,
-}
 
 /// <summary>The architecture of a QuantU-Net: a 4-level U-Net with 23 quantized weight layers.</summary>
 public sealed record QuantUNetOptions
@@ -35,8 +22,8 @@ public sealed record QuantUNetOptions
     /// </summary>
     public bool BatchNorm { get; init; } = true;
 
-    /// <summary>How the model maps incoming [0, 1] intensities before its input quantizer.</summary>
-    public InputNormalization Normalization { get; init; } = InputNormalization.UnitRange;
+    /// <summary>How the model maps incoming [0, 1] intensities before its input quantizer: part of the model, so scoring applies the one training used.</summary>
+    public PixelNormalization Normalization { get; init; } = PixelNormalization.UnitRange;
 
     public QuantizationSettings Quantization { get; init; } = new();
 

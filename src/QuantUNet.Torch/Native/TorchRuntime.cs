@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
-using QuantUNet.Data;
+using QuantUNet.Integer.Format;
 
 namespace QuantUNet.Torch.Native;
 

@@ -2,8 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using QuantUNet.Torch.Model;
 using QuantUNet.Torch.Training;
-
-using QuantUNet.Data;
+using QuantUNet.Integer.Format;
 
 namespace QuantUNet.Torch.Persistence;
 
@@ -12,7 +11,7 @@ namespace QuantUNet.Torch.Persistence;
 /// phase and epoch it reached, the epoch records, the shuffling generator's state, both models'
 /// TorchSharp state (weights, bitwidth offsets, thresholds, calibration counts) and the Adam state of
 /// the phase under way (all parameter groups), and each phase's best epoch so far with its model state. One file,
-/// <see cref="FileName"/>, in the run's folder, framed like <see cref="ModelFile"/> (magic "QUNETCK1", version, JSON
+/// <see cref="FileName"/>, in the run's folder, framed by <see cref="ChecksummedFrame"/> (magic "QUNETCK1", version, JSON
 /// header, five sections: float model, quantized model, optimiser, float best state, quantized best state, each empty
 /// when absent; SHA-256) and replaced atomically.
 /// </summary>
@@ -20,7 +19,7 @@ public sealed record TrainingCheckpoint
 {
     public const int FormatVersion = 2;
     public const string FileName = "checkpoint.qtrain";
-    private static readonly ChecksummedFile.Kind Kind = new("QUNETCK1"u8.ToArray(), FormatVersion, "training checkpoint");
+    private static readonly ChecksummedFrame.Kind Kind = new("QUNETCK1"u8.ToArray(), FormatVersion, "training checkpoint");
 
     /// <summary>The network; each phase sets <see cref="QuantUNetOptions.Quantize"/> itself.</summary>
     public required QuantUNetOptions Architecture { get; init; }
@@ -74,14 +73,14 @@ public sealed record TrainingCheckpoint
     public static void DeleteUnfinishedWrites(string directory) => AtomicFile.DeleteUnfinishedWrites(PathIn(directory));
 
     public void SaveIn(string directory) =>
-        ChecksummedFile.Write(PathIn(directory), Kind, JsonSerializer.SerializeToUtf8Bytes(this, ModelFile.Json), [FloatModelState, QuantizedModelState, OptimizerState, FloatBestState, QuantizedBestState]);
+        ChecksummedFrame.Save(PathIn(directory), Kind, JsonSerializer.SerializeToUtf8Bytes(this, ChecksummedFrame.Json), [FloatModelState, QuantizedModelState, OptimizerState, FloatBestState, QuantizedBestState]);
 
     /// <summary>Loads the checkpoint in <paramref name="directory"/>, refusing a truncated, altered or foreign file with a message naming it.</summary>
     public static TrainingCheckpoint LoadFrom(string directory)
     {
         var path = PathIn(directory);
-        var (header, sections) = ChecksummedFile.Read(path, Kind, sectionCount: 5);
-        var checkpoint = ChecksummedFile.ReadHeader<TrainingCheckpoint>(path, Kind, header, c =>
+        var (header, sections) = ChecksummedFrame.Read(ChecksummedFrame.ReadFile(path, Kind.Noun), path, Kind, sectionCount: 5);
+        var checkpoint = ChecksummedFrame.ReadHeader<TrainingCheckpoint>(header, path, Kind, c =>
             c.Architecture is not null && c.Options is not null && c.Schedule is not null && c.DataFingerprint is not null
             && c.FloatRecords is not null && c.QuantizedRecords is not null);
         return checkpoint with

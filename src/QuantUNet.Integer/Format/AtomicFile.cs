@@ -1,8 +1,9 @@
-namespace QuantUNet.Data;
+namespace QuantUNet.Integer.Format;
 
 /// <summary>
-/// Writes a file through a temporary sibling and a rename, so a crash or exception mid-write never
-/// leaves a truncated file under the final name (the rename is atomic within one folder).
+/// The one way this project writes a file: the bytes go to a hidden temporary sibling, are flushed to disk, and the
+/// sibling is renamed over the target (atomic within one folder). A crash or exception mid-write leaves the old file or
+/// the new one under the final name, never a torn one.
 /// </summary>
 public static class AtomicFile
 {
@@ -22,6 +23,13 @@ public static class AtomicFile
 
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {
+        var buffer = bytes.ToArray();
+        Write(path, stream => stream.Write(buffer));
+    }
+
+    /// <summary>Writes whatever <paramref name="write"/> puts into the stream it is given, atomically, as <paramref name="path"/>.</summary>
+    public static void Write(string path, Action<Stream> write)
+    {
         var fullPath = Path.GetFullPath(path);
         var folder = Path.GetDirectoryName(fullPath)
             ?? throw new ArgumentException($"{path}: has no parent folder to write into.", nameof(path));
@@ -30,8 +38,12 @@ public static class AtomicFile
         var temp = Path.Combine(folder, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}{TemporarySuffix}");
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-                stream.Write(bytes);
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                write(stream);
+                // Without the flush a power cut after the rename can leave the new name on empty blocks.
+                stream.Flush(flushToDisk: true);
+            }
             File.Move(temp, fullPath, overwrite: true);
         }
         catch

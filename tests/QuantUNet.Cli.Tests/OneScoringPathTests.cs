@@ -1,0 +1,94 @@
+using System.Text.Json;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using QuantUNet.Data;
+using QuantUNet.MLNet;
+
+namespace QuantUNet.Cli.Tests;
+
+/// <summary>
+/// One model, one scoring path: the ML.NET transformer and <c>quantunet evaluate</c> / <c>predict</c> give the same masks
+/// and the same metrics in each mode, and an ML.NET-trained zip is evaluated at its own size.
+/// </summary>
+[TestClass]
+public sealed class OneScoringPathTests
+{
+    private const int Side = 32;
+
+    private sealed class Row
+    {
+        public float[] Image { get; set; } = [];
+
+        public byte[] Label { get; set; } = [];
+
+        public string Patient { get; set; } = "";
+    }
+
+    [TestMethod]
+    [DataRow("integer", ScoringMode.Integer)]
+    [DataRow("fakequant", ScoringMode.FakeQuantized)]
+    [DataRow("float", ScoringMode.Float)]
+    public void TransformerAndTheVerbsGiveTheSameMasksAndMetrics(string modeName, ScoringMode mode)
+    {
+        using var folder = new TempFolder("quantunet-onepath");
+        var evaluated = CommandRunner.Run("evaluate", "--model", TinyRuns.Quantized, "--data", TinyRuns.Data, "--out", folder["eval"], "--mode", modeName, "--threads", "1");
+        Assert.AreEqual(0, evaluated.ExitCode, evaluated.Output + evaluated.Error);
+        var predicted = CommandRunner.Run("predict", "--model", TinyRuns.Quantized, "--input", Path.Combine(TinyRuns.Data, ImageFolderDataset.ImagesFolder),
+            "--out", folder["masks"], "--mode", modeName, "--threads", "1");
+        Assert.AreEqual(0, predicted.ExitCode, predicted.Output + predicted.Error);
+
+        var ml = new MLContext(seed: 0);
+        using var transformer = ml.Segmentation().LoadModel(TinyRuns.Quantized).WithScoringMode(mode);
+        var samples = ImageFolderDataset.Load(TinyRuns.Data, new ImageFolderDataset.Options { Size = ImageSize.Square(Side), Channels = transformer.ImageChannels });
+        var schema = SchemaDefinition.Create(typeof(Row));
+        schema[nameof(Row.Image)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, transformer.ImageChannels, Side, Side);
+        schema[nameof(Row.Label)].ColumnType = new VectorDataViewType(NumberDataViewType.Byte, Side, Side);
+        var data = ml.Data.LoadFromEnumerable(samples.Select(s => new Row { Image = s.Image, Label = s.Mask, Patient = s.GroupId }).ToList(), schema);
+        var scored = transformer.Transform(data);
+        var metrics = ml.Segmentation().Evaluate(scored, labelColumnName: nameof(Row.Label), groupColumnName: nameof(Row.Patient));
+
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder["eval"], "metrics.json")));
+        var cli = json.RootElement;
+        Assert.AreEqual(modeName, cli.GetProperty("mode").GetString());
+        Assert.AreEqual(samples.Count, cli.GetProperty("images").GetInt32());
+        Assert.AreEqual(metrics.Dice, cli.GetProperty("dice").GetDouble(), 0, "pooled Dice");
+        Assert.AreEqual(metrics.IoU, cli.GetProperty("iou").GetDouble(), 0, "IoU");
+        Assert.AreEqual(metrics.MeanGroupDice, cli.GetProperty("meanGroupDice").GetDouble(), 0, "per-patient Dice");
+
+        var masks = scored.GetColumn<bool[]>(transformer.PredictedLabelColumnName).ToList();
+        for (int i = 0; i < samples.Count; i++)
+        {
+            var written = ImageFile.ReadMask(Path.Combine(folder["masks"], samples[i].Name + PredictCommandSuffix));
+            CollectionAssert.AreEqual(masks[i].Select(m => m ? (byte)1 : (byte)0).ToArray(), written.Pixels, $"mask of {samples[i].Name}");
+        }
+    }
+
+    /// <summary>predict writes NAME_mask.png beside the mirrored input path.</summary>
+    private const string PredictCommandSuffix = "_mask.png";
+
+    [TestMethod]
+    public void ZipOfTheMLNetTrainerIsEvaluatedAtItsOwnSize()
+    {
+        using var folder = new TempFolder("quantunet-mlzip");
+        const int size = 64;
+        var samples = new SyntheticMriGenerator(new() { Size = ImageSize.Square(size), Seed = 3, SlicesPerPatient = 4 }).Generate(8);
+        ImageFolderDataset.Write(samples, folder["data"]);
+        var ml = new MLContext(seed: 1);
+        var schema = SchemaDefinition.Create(typeof(Row));
+        schema[nameof(Row.Image)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 1, size, size);
+        schema[nameof(Row.Label)].ColumnType = new VectorDataViewType(NumberDataViewType.Byte, size, size);
+        var data = ml.Data.LoadFromEnumerable(samples.Select(s => new Row { Image = s.Image, Label = s.Mask, Patient = s.GroupId }).ToList(), schema);
+        // A chain, as the README's pipelines save it: the QuantU-Net transformer last.
+        var pipeline = ml.Transforms.CopyColumns("Original", nameof(Row.Image))
+            .Append(ml.Segmentation().Trainers.QuantUNet(new QuantUNetTrainer.Options { BaseWidth = 2, Epochs = 1, BatchSize = 4, Seed = 1, Threads = 1 }));
+        var model = pipeline.Fit(data);
+        ml.Model.Save(model, data.Schema, folder["model.zip"]);
+
+        var result = CommandRunner.Run("evaluate", "--model", folder["model.zip"], "--data", folder["data"], "--out", folder["eval"], "--threads", "1");
+
+        Assert.AreEqual(0, result.ExitCode, result.Output + result.Error);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder["eval"], "metrics.json")));
+        Assert.AreEqual(size, json.RootElement.GetProperty("imageSize").GetInt32());
+        Assert.AreEqual("integer", json.RootElement.GetProperty("mode").GetString());
+    }
+}
