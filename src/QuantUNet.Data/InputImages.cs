@@ -7,10 +7,11 @@ namespace QuantUNet.Data;
 /// <remarks>
 /// A folder is listed recursively. An entry is an image file when its extension is one of <see cref="Extensions"/> (any
 /// case: every format <see cref="ImageFile"/> decodes) and its name does not start with '.' (hidden files, such as
-/// macOS's <c>._x.png</c> and half-written temporaries, are left out without a word). Symbolic links to files are
-/// followed; symbolic links to folders are not (so a link loop cannot multiply the inputs), and each is reported in
-/// <see cref="Listing.Skipped"/>, as are links that are broken or loop and files of 0 bytes by their size (an empty file,
-/// or a FIFO, device or socket, which reading would block on or never finish). Every read is bounded: a file larger
+/// macOS's <c>._x.png</c> and half-written temporaries, are left out without a word). Symbolic links are followed, to
+/// files and to folders (a folder of links to patient folders is a common way to pick patients), but each real folder is
+/// listed once: a link back to a folder already listed (a loop) is reported in <see cref="Listing.Skipped"/>, as are
+/// links that are broken or loop and files of 0 bytes by their size (an empty file, or a FIFO, device or socket, which
+/// reading would block on or never finish). Every read is bounded: a file larger
 /// than <see cref="MaxFileBytes"/> is refused before it is opened.
 /// </remarks>
 public static class InputImages
@@ -58,7 +59,8 @@ public static class InputImages
             throw new DirectoryNotFoundException($"{folder}: folder not found.");
         var files = new List<string>();
         var skipped = new List<SkippedEntry>();
-        Walk(new DirectoryInfo(folder), files, skipped);
+        var root = new DirectoryInfo(folder);
+        Walk(root, RealPath(root), [RealPath(root)], files, skipped);
         files.Sort(StringComparer.Ordinal);
         skipped.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
         return new Listing(files, skipped);
@@ -141,15 +143,32 @@ public static class InputImages
         return (info.Length > MaxFileBytes ? Problem.TooLarge : null, info.Length);
     }
 
-    private static void Walk(DirectoryInfo folder, List<string> files, List<SkippedEntry> skipped)
+    /// <exception cref="IOException">A link that loops.</exception>
+    private static string RealPath(DirectoryInfo folder) =>
+        Path.TrimEndingDirectorySeparator((folder.LinkTarget is null ? folder : folder.ResolveLinkTarget(returnFinalTarget: true) ?? folder).FullName);
+
+    /// <param name="realPath">The folder's path with every symbolic link on the way resolved, so that a folder reached twice is seen as one.</param>
+    /// <param name="listed">The real paths of the folders listed so far.</param>
+    private static void Walk(DirectoryInfo folder, string realPath, HashSet<string> listed, List<string> files, List<SkippedEntry> skipped)
     {
-        foreach (var entry in folder.EnumerateFileSystemInfos())
+        // In ordinal order, so that of two links to one folder the same one is followed on every run and file system.
+        foreach (var entry in folder.EnumerateFileSystemInfos().OrderBy(entry => entry.Name, StringComparer.Ordinal))
         {
             if (entry.Name.StartsWith('.')) continue;
             if (entry is DirectoryInfo subfolder)
             {
-                if (subfolder.LinkTarget is null) Walk(subfolder, files, skipped);
-                else skipped.Add(new SkippedEntry(entry.FullName, "a symbolic link to a folder; folder links are not followed"));
+                string real;
+                try
+                {
+                    real = subfolder.LinkTarget is null ? Path.Combine(realPath, subfolder.Name) : RealPath(subfolder);
+                }
+                catch (IOException)
+                {
+                    skipped.Add(new SkippedEntry(entry.FullName, Problem.LinkLoop.Describe(0)));
+                    continue;
+                }
+                if (listed.Add(real)) Walk(subfolder, real, listed, files, skipped);
+                else skipped.Add(new SkippedEntry(entry.FullName, $"a symbolic link to the folder {real}, listed already; each folder is listed once"));
                 continue;
             }
             if (!HasImageExtension(entry.Name)) continue;
