@@ -60,6 +60,9 @@ internal sealed class RunFolderLock : IDisposable
         }
     }
 
+    /// <summary>Whether <paramref name="path"/> is one of the lock's own files, which a check for an empty folder leaves out.</summary>
+    public static bool IsLockFile(string path) => Path.GetFileName(path) is FileName or HolderFileName;
+
     public void Dispose()
     {
         _lock.Dispose();
@@ -70,7 +73,7 @@ internal sealed class RunFolderLock : IDisposable
     {
         try
         {
-            if (Directory.EnumerateFileSystemEntries(folder).Any(entry => Path.GetFileName(entry) is not (FileName or HolderFileName))) return;
+            if (Directory.EnumerateFileSystemEntries(folder).Any(entry => !IsLockFile(entry))) return;
             Directory.Delete(folder, recursive: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
