@@ -16,7 +16,7 @@ namespace QuantUNet.Data;
 /// samples, tiles, palette, YCbCr, CMYK, extra non-alpha samples) are refused with an <see cref="InvalidDataException"/>.
 /// Every file is decoded to premultiplied RGBA whatever its own colour type (grey, palette, BGRA, 16-bit),
 /// so transparency is composited over black and alpha is then dropped. EXIF orientation is not applied.
-/// Skia decodes 16-bit PNGs to 8 bits; 16-bit TIFFs keep their 16 bits through decoding and resizing.
+/// 16-bit PNGs (not interlaced; an interlaced one Skia decodes to 8 bits) and 16-bit TIFFs keep their 16 bits through decoding and resizing.
 /// Grey value of a pixel: its value when R = G = B, else the luminance 0.299 R + 0.587 G + 0.114 B.
 /// </remarks>
 public static class ImageFile
@@ -25,11 +25,14 @@ public static class ImageFile
     /// The largest image read, in pixels (8192 x 8192). Its size is taken from the file's header and checked before any
     /// pixel is decoded, so an oversized or forged header is refused with its size instead of exhausting memory.
     /// </summary>
-    public const long MaxPixels = 8192L * 8192;
+    public const long MaxPixels = (long)MaxSide * MaxSide;
+
+    /// <summary>The side of the largest square image read.</summary>
+    public const int MaxSide = 8192;
 
     /// <summary>
     /// Reads an image as planar floats in [0, 1]: each sample divided by its type's maximum (255 for 8-bit files,
-    /// 65535 for 16-bit TIFF, 1 for 1-bit TIFF). One channel takes each pixel's grey value; three take R, G, B
+    /// 65535 for 16-bit PNG and TIFF, 1 for 1-bit TIFF). One channel takes each pixel's grey value; three take R, G, B
     /// (a grey file gives three equal planes). With <paramref name="size"/> the image is resized with Skia's
     /// high-quality filter (mipmapped when shrinking, bicubic when enlarging), whatever the file format.
     /// </summary>
@@ -41,17 +44,18 @@ public static class ImageFile
         if (channels is not (1 or 3))
             throw new ArgumentOutOfRangeException(nameof(channels), channels, $"{path}: an image file is read as 1 (grey) or 3 (RGB) channels.");
         CheckSize(size, path);
-        using var decoded = Decode(path);
+        using var decoded = Decode(path, ReadFile(path));
         using var resized = size is { } target && !SameSize(decoded, target) ? SkiaRaster.Resize(decoded, target, path) : null;
         return SkiaRaster.ToPlanar(resized ?? decoded, channels);
     }
 
     /// <summary>
-    /// Reads a mask as 0/1 bytes. Binarisation: a pixel is foreground when its grey value, rounded to the file's
-    /// sample levels, is above half its type's maximum (above 127 for 8-bit files, above 32767 for 16-bit TIFF),
-    /// except that a file whose largest grey value is 1 (a 0/1 label map saved as an image, 8- or 16-bit) counts
-    /// every non-zero pixel as foreground. A 1-bit TIFF's 1 is full scale, so its set pixels are foreground.
-    /// With <paramref name="size"/> the binary mask is then resized by nearest neighbour, so no new label values appear.
+    /// Reads a mask as 0/1 bytes by <see cref="MaskBinarisation"/>'s rule, applied to the file's levels at its own depth
+    /// (16-bit PNG and TIFF at 16 bits): grey values (colour composited over black), except that a mask whose colour
+    /// carries nothing (one colour throughout) while its alpha varies is read from its alpha, and a palette PNG the rule
+    /// reads as empty has every pixel whose colour differs from palette entry 0 (the background) as foreground. A 1-bit
+    /// TIFF's 1 is full scale, so its set pixels are foreground. With <paramref name="size"/> the binary mask is then
+    /// resized by nearest neighbour, so no new label values appear.
     /// </summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is empty, not a decodable image, truncated, has no pixels or more than <see cref="MaxPixels"/>, or is a
@@ -59,17 +63,22 @@ public static class ImageFile
     public static BinaryMask ReadMask(string path, ImageSize? size = null)
     {
         CheckSize(size, path);
-        using var decoded = Decode(path);
+        var bytes = ReadFile(path);
+        using var decoded = Decode(path, bytes);
         int height = decoded.Height, width = decoded.Width;
-        var grey = SkiaRaster.GreyLevels(decoded);
-        int threshold = grey.Max() == 1 ? 0 : (int)SkiaRaster.FullScale(decoded) / 2;
-        var mask = new byte[grey.Length];
-        for (int i = 0; i < grey.Length; i++)
-            mask[i] = grey[i] > threshold ? (byte)1 : (byte)0;
+        var levels = SkiaRaster.GreyLevels(decoded);
+        var alpha = SkiaRaster.AlphaLevels(decoded);
+        if (IsConstant(levels) && !IsConstant(alpha))
+            levels = alpha;
+        var mask = new byte[levels.Length];
+        bool heldData = MaskBinarisation.Binarise<int>(levels, (int)SkiaRaster.FullScale(decoded), mask, lossy: IsJpeg(bytes));
+        if (heldData && Array.IndexOf(mask, (byte)1) < 0 && PngChunks.PaletteBackground(bytes) is { } background)
+            SkiaRaster.MarkOtherThan(decoded, background, mask);
+        bool readAsEmpty = heldData && Array.IndexOf(mask, (byte)1) < 0;
         // Binarise before resizing: the max-is-1 rule must see the file's own values.
         if (size is { } target && (target.Height != height || target.Width != width))
-            return new BinaryMask(target.Height, target.Width, MaskResize.Nearest(mask, height, width, target));
-        return new BinaryMask(height, width, mask);
+            return new BinaryMask(target.Height, target.Width, MaskResize.Nearest(mask, height, width, target)) { DataReadAsEmpty = readAsEmpty };
+        return new BinaryMask(height, width, mask) { DataReadAsEmpty = readAsEmpty };
     }
 
     /// <summary>
@@ -85,9 +94,9 @@ public static class ImageFile
         var bytes = ReadFile(path);
         if (TiffDecoder.IsTiff(path, bytes))
             return TiffDecoder.DeclaredColours(path, bytes);
-        // Skia reports a grey + alpha PNG as RGBA, so a PNG's own colour type decides (IHDR byte 25: 0 grey, 4 grey + alpha).
-        if (bytes.AsSpan().StartsWith(PngSignature) && bytes.Length > PngColourTypeOffset)
-            return bytes[PngColourTypeOffset] is 0 or 4 ? 1 : 3;
+        // Skia reports a grey + alpha PNG as RGBA, so a PNG's own colour type decides.
+        if (PngChunks.IsPng(bytes))
+            return PngChunks.DeclaredChannels(bytes);
         using var data = SKData.CreateCopy(bytes);
         using var codec = SKCodec.Create(data) ?? throw NotDecodable(path, bytes);
         return codec.Info.ColorType == SKColorType.Gray8 ? 1 : 3;
@@ -134,21 +143,14 @@ public static class ImageFile
         WritePng(path, new SKImageInfo(mask.Width, mask.Height, SKColorType.Gray8, SKAlphaType.Opaque), bytes);
     }
 
-    private static byte[] ReadFile(string path)
-    {
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"{path}: image file not found.", path);
-        var bytes = File.ReadAllBytes(path);
-        if (bytes.Length == 0)
-            throw new InvalidDataException($"{path}: file is empty (0 bytes), not an image.");
-        return bytes;
-    }
+    private static byte[] ReadFile(string path) => InputImages.ReadAllBytes(path);
 
-    private static SKBitmap Decode(string path)
+    private static SKBitmap Decode(string path, byte[] bytes)
     {
-        var bytes = ReadFile(path);
         if (TiffDecoder.IsTiff(path, bytes))
             return TiffDecoder.Decode(path, bytes);
+        if (PngChunks.IsSixteenBit(bytes))
+            return PngChunks.DecodeSixteenBit(path, bytes);
         using var data = SKData.CreateCopy(bytes);
         using var codec = SKCodec.Create(data) ?? throw NotDecodable(path, bytes);
         CheckPixelCount(path, codec.Info.Width, codec.Info.Height);
@@ -164,14 +166,14 @@ public static class ImageFile
         return bitmap;
     }
 
-    private const int PngColourTypeOffset = 25;
+    private static bool IsJpeg(ReadOnlySpan<byte> bytes) => bytes.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8, 0xFF]);
 
-    private static ReadOnlySpan<byte> PngSignature => [0x89, (byte)'P', (byte)'N', (byte)'G', (byte)'\r', (byte)'\n', 0x1A, (byte)'\n'];
+    private static bool IsConstant(int[] levels) => Array.TrueForAll(levels, level => level == levels[0]);
 
     private static InvalidDataException NotDecodable(string path, byte[] bytes)
     {
         // libpng refuses a PNG of zero width or height before Skia reports a size: read it from the IHDR chunk to say so.
-        if (bytes.AsSpan().StartsWith(PngSignature) && bytes.Length >= 24)
+        if (bytes.AsSpan().StartsWith(PngChunks.Signature) && bytes.Length >= 24)
             CheckPixelCount(path, BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)), BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20)));
         return new InvalidDataException($"{path}: not an image format SkiaSharp can decode (PNG, JPEG, BMP, GIF, WebP) nor TIFF.");
     }

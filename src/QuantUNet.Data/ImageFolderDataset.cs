@@ -4,8 +4,8 @@ namespace QuantUNet.Data;
 /// Loads segmentation datasets stored as image files with matching mask files, and writes samples in that form.
 /// </summary>
 /// <remarks>
-/// Two layouts are recognised, both searched recursively, with extensions .png, .jpg, .jpeg, .tif and .tiff (any case;
-/// see <see cref="ImageFile"/> for the TIFF variants read):
+/// Two layouts are recognised, both searched recursively for the files <see cref="InputImages"/> counts as images
+/// (every format <see cref="ImageFile"/> decodes; hidden files left out, folder links not followed):
 /// <list type="bullet">
 /// <item>A: an <c>images/</c> subfolder, masks in <c>masks/</c>; the mask of <c>images/R/X.png</c> is <c>masks/R/X.*</c>
 /// or <c>masks/R/X_mask.*</c>.</item>
@@ -15,15 +15,20 @@ namespace QuantUNet.Data;
 /// A sample's name is its image path relative to the image root, without extension, with '/' separators. Its group is
 /// the result of <see cref="Options.GroupOf"/> on that name when given; else the image's subfolder path (per-patient
 /// folders) when it has one; else the name itself, each image its own group. Samples come in ordinal order of their names.
+/// What is not read is reported in <see cref="Contents.Warnings"/>: entries <see cref="InputImages"/> skips, and mask
+/// files with no image.
 /// </remarks>
 public static class ImageFolderDataset
 {
     public const string ImagesFolder = "images";
     public const string MasksFolder = "masks";
-    public const string MaskSuffix = "_mask";
+    public const string MaskSuffix = InputImages.MaskSuffix;
 
-    /// <summary>File extensions searched for images and masks.</summary>
-    public static IReadOnlyList<string> Extensions { get; } = [".png", ".jpg", ".jpeg", .. TiffDecoder.Extensions];
+    /// <summary>The pairs of a folder, and warnings about what it holds but will not be read: each a line naming the folder, a count and the first few files.</summary>
+    public sealed record Contents(IReadOnlyList<ImageMaskPair> Pairs, IReadOnlyList<string> Warnings);
+
+    /// <summary>The samples of a folder, and the warnings of <see cref="Contents"/> plus one for mask files that held data the mask rule read as empty.</summary>
+    public sealed record LoadedDataset(IReadOnlyList<SegmentationSample> Samples, IReadOnlyList<string> Warnings);
 
     /// <summary>What to do with an image that has no mask file.</summary>
     public enum MissingMaskPolicy
@@ -56,7 +61,12 @@ public static class ImageFolderDataset
     /// <summary>Finds the image/mask pairs under <paramref name="folder"/> without reading any pixels.</summary>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="InvalidDataException">No pairs, a missing mask (by default), an ambiguous mask, or two images with one name.</exception>
-    public static IReadOnlyList<ImageMaskPair> Discover(string folder, Options? options = null)
+    public static IReadOnlyList<ImageMaskPair> Discover(string folder, Options? options = null) => Survey(folder, options).Pairs;
+
+    /// <summary>As <see cref="Discover"/>, with warnings about what the folder holds that is not read.</summary>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="InvalidDataException">As <see cref="Discover"/>.</exception>
+    public static Contents Survey(string folder, Options? options = null)
     {
         options ??= new Options();
         if (!Directory.Exists(folder))
@@ -67,9 +77,11 @@ public static class ImageFolderDataset
         if (!separateFolders)
             imageRoot = maskRoot = folder;
 
-        var masks = Directory.Exists(maskRoot) ? IndexByName(maskRoot) : [];
+        var skipped = new List<InputImages.SkippedEntry>();
+        var masks = Directory.Exists(maskRoot) ? IndexByName(maskRoot, skipped) : [];
+        var pairedMasks = new HashSet<string>(StringComparer.Ordinal);
         var pairs = new List<ImageMaskPair>();
-        foreach (var (name, files) in separateFolders ? IndexByName(imageRoot) : masks)
+        foreach (var (name, files) in separateFolders ? IndexByName(imageRoot, skipped) : masks)
         {
             if (!separateFolders && name.EndsWith(MaskSuffix, StringComparison.Ordinal))
                 continue;
@@ -78,6 +90,7 @@ public static class ImageFolderDataset
             string image = files[0];
             string[] maskNames = separateFolders ? [name, name + MaskSuffix] : [name + MaskSuffix];
             var candidates = maskNames.SelectMany(n => masks.GetValueOrDefault(n) ?? []).ToList();
+            pairedMasks.UnionWith(candidates);
             if (candidates.Count > 1)
                 throw new InvalidDataException($"{image}: several mask files match: {string.Join(", ", candidates)}.");
             if (candidates.Count == 0)
@@ -93,17 +106,35 @@ public static class ImageFolderDataset
         if (pairs.Count == 0)
             throw new InvalidDataException(
                 $"{folder}: found no image/mask pairs. Expected {ImagesFolder}/ and {MasksFolder}/ subfolders with matching names, "
-                + $"or X.png next to X{MaskSuffix}.png; extensions {string.Join(", ", Extensions)}.");
-        return pairs;
+                + $"or X.png next to X{MaskSuffix}.png; extensions {string.Join(", ", InputImages.Extensions)}.");
+        var warnings = new List<string>();
+        if (new InputImages.Listing([], skipped).SkippedSummary(folder) is { } skippedWarning) warnings.Add(skippedWarning);
+        var orphans = masks.Values.SelectMany(files => files)
+            .Where(file => !pairedMasks.Contains(file) && (separateFolders || Path.GetFileNameWithoutExtension(file).EndsWith(MaskSuffix, StringComparison.Ordinal)))
+            .Order(StringComparer.Ordinal).ToList();
+        if (orphans.Count > 0)
+            warnings.Add($"{folder}: {InputImages.Count(orphans.Count, "mask file has", "mask files have")} no image and {(orphans.Count == 1 ? "is" : "are")} not read: {InputImages.FirstFew(orphans)}.");
+        return new Contents(pairs, warnings);
     }
 
     /// <summary>Discovers the pairs under <paramref name="folder"/> and reads them into validated samples.</summary>
     /// <exception cref="InvalidDataException">As <see cref="Discover"/>, or a file is not a readable image, or an image
     /// and its mask differ in size when no <see cref="Options.Size"/> is set.</exception>
-    public static IReadOnlyList<SegmentationSample> Load(string folder, Options? options = null)
+    public static IReadOnlyList<SegmentationSample> Load(string folder, Options? options = null) => LoadWithWarnings(folder, options).Samples;
+
+    /// <summary>As <see cref="Load"/>, with the warnings of <see cref="LoadedDataset"/> for the caller to show.</summary>
+    /// <exception cref="InvalidDataException">As <see cref="Load"/>.</exception>
+    public static LoadedDataset LoadWithWarnings(string folder, Options? options = null)
     {
         options ??= new Options();
-        return [.. Discover(folder, options).Select(pair => Read(pair, options))];
+        var contents = Survey(folder, options);
+        var readAsEmpty = new List<string>();
+        var samples = contents.Pairs.Select(pair => Read(pair, options, readAsEmpty)).ToList();
+        var warnings = contents.Warnings.ToList();
+        if (readAsEmpty.Count > 0)
+            warnings.Add($"{folder}: {InputImages.Count(readAsEmpty.Count, "mask file holds", "mask files hold")} non-zero values that the mask rule reads as empty "
+                + $"(a multi-class label map, or foreground darker than half the scale?): {InputImages.FirstFew(readAsEmpty)}.");
+        return new LoadedDataset(samples, warnings);
     }
 
     /// <summary>
@@ -148,12 +179,13 @@ public static class ImageFolderDataset
         }
     }
 
-    private static SegmentationSample Read(ImageMaskPair pair, Options options)
+    private static SegmentationSample Read(ImageMaskPair pair, Options options, List<string> readAsEmpty)
     {
         var image = ImageFile.ReadImage(pair.ImagePath, options.Channels, options.Size);
         var mask = pair.MaskPath is null
             ? new BinaryMask(image.Height, image.Width, new byte[image.Height * image.Width])
             : ImageFile.ReadMask(pair.MaskPath, options.Size);
+        if (mask.DataReadAsEmpty) readAsEmpty.Add(pair.MaskPath!);
         if (mask.Height != image.Height || mask.Width != image.Width)
             throw new InvalidDataException(
                 $"{pair.MaskPath}: mask is {mask.Height}x{mask.Width} but its image {pair.ImagePath} is {image.Height}x{image.Width}; "
@@ -161,17 +193,15 @@ public static class ImageFolderDataset
         return new SegmentationSample(pair.Name, pair.GroupId, image.Channels, image.Height, image.Width, image.Pixels, mask.Pixels).Validate();
     }
 
-    /// <summary>Supported files under <paramref name="root"/>, keyed by relative path without extension, in ordinal order.</summary>
-    private static SortedDictionary<string, List<string>> IndexByName(string root)
+    /// <summary>Image files under <paramref name="root"/>, keyed by relative path without extension, in ordinal order; what is skipped goes to <paramref name="skipped"/>.</summary>
+    private static SortedDictionary<string, List<string>> IndexByName(string root, List<InputImages.SkippedEntry> skipped)
     {
         var index = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
-        // Hidden files are skipped (the default), which also hides half-written temporaries from AtomicFile.
-        var recursive = new EnumerationOptions { RecurseSubdirectories = true };
-        // Sorted so files clashing on one name are listed in the same order on every run and file system.
-        foreach (var file in Directory.EnumerateFiles(root, "*", recursive).Order(StringComparer.Ordinal))
+        var listing = InputImages.List(root);
+        skipped.AddRange(listing.Skipped);
+        // Sorted (by the listing) so files clashing on one name are listed in the same order on every run and file system.
+        foreach (var file in listing.Files)
         {
-            if (!Extensions.Contains(Path.GetExtension(file), StringComparer.OrdinalIgnoreCase))
-                continue;
             string relative = Path.GetRelativePath(root, file).Replace(Path.DirectorySeparatorChar, '/');
             string name = relative[..^Path.GetExtension(relative).Length];
             if (!index.TryGetValue(name, out var files))

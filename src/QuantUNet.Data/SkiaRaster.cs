@@ -96,6 +96,25 @@ internal static class SkiaRaster
         return grey;
     }
 
+    /// <summary>Each pixel's alpha, in the bitmap's own sample units.</summary>
+    public static int[] AlphaLevels(SKBitmap bitmap)
+    {
+        var samples = Samples(bitmap);
+        var alpha = new int[samples.Length / 4];
+        for (int i = 0; i < alpha.Length; i++)
+            alpha[i] = (int)samples[4 * i + 3];
+        return alpha;
+    }
+
+    /// <summary>Sets <paramref name="mask"/> to 1 where an 8-bit bitmap's premultiplied RGBA differs from <paramref name="colour"/>.</summary>
+    public static void MarkOtherThan(SKBitmap bitmap, SKColor colour, Span<byte> mask)
+    {
+        var samples = Samples(bitmap);
+        for (int i = 0; i < mask.Length; i++)
+            mask[i] = samples[4 * i] != colour.Red || samples[4 * i + 1] != colour.Green || samples[4 * i + 2] != colour.Blue || samples[4 * i + 3] != colour.Alpha
+                ? (byte)1 : (byte)0;
+    }
+
     /// <summary>
     /// Grey value of a pixel: its value when R = G = B, else the luminance 0.299 R + 0.587 G + 0.114 B.
     /// Exact for grey pixels, so grey files round-trip without float rounding.
@@ -106,26 +125,36 @@ internal static class SkiaRaster
     /// <summary>The R, G and B planes in the bitmap's own sample units (alpha, already multiplied in, is dropped).</summary>
     private static float[] RgbValues(SKBitmap bitmap)
     {
+        var rgba = Samples(bitmap);
+        int count = rgba.Length / 4;
+        var planes = new float[3 * count];
+        for (int i = 0; i < count; i++)
+            for (int c = 0; c < 3; c++)
+                planes[c * count + i] = rgba[4 * i + c];
+        return planes;
+    }
+
+    /// <summary>The RGBA samples, pixel by pixel, in the bitmap's own units.</summary>
+    private static float[] Samples(SKBitmap bitmap)
+    {
         // Copied through GetPixels (an IntPtr in SkiaSharp 2 and 3): GetPixelSpan changed its return type in SkiaSharp 3,
         // which the CLI loads for its figures, so calling it from this assembly (built against 2.88) fails there.
         var bytes = new byte[bitmap.ByteCount];
         Marshal.Copy(bitmap.GetPixels(), bytes, 0, bytes.Length);
         return bitmap.ColorType switch
         {
-            SKColorType.Rgba8888 => Planes(bytes),
-            SKColorType.Rgba16161616 => Planes(MemoryMarshal.Cast<byte, ushort>(bytes)),
-            SKColorType.RgbaF32 => Planes(MemoryMarshal.Cast<byte, float>(bytes)),
+            SKColorType.Rgba8888 => ToFloats<byte>(bytes),
+            SKColorType.Rgba16161616 => ToFloats(MemoryMarshal.Cast<byte, ushort>(bytes)),
+            SKColorType.RgbaF32 => MemoryMarshal.Cast<byte, float>(bytes).ToArray(),
             var other => throw new InvalidOperationException($"No reader produces {other} bitmaps."),
         };
     }
 
-    private static float[] Planes<T>(ReadOnlySpan<T> rgba) where T : unmanaged, System.Numerics.INumberBase<T>
+    private static float[] ToFloats<T>(ReadOnlySpan<T> samples) where T : unmanaged, System.Numerics.INumberBase<T>
     {
-        int count = rgba.Length / 4;
-        var planes = new float[3 * count];
-        for (int i = 0; i < count; i++)
-            for (int c = 0; c < 3; c++)
-                planes[c * count + i] = float.CreateTruncating(rgba[4 * i + c]);
-        return planes;
+        var floats = new float[samples.Length];
+        for (int i = 0; i < samples.Length; i++)
+            floats[i] = float.CreateTruncating(samples[i]);
+        return floats;
     }
 }

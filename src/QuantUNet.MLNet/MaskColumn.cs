@@ -2,15 +2,16 @@ using System.Numerics;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
+using QuantUNet.Data;
 
 namespace QuantUNet.MLNet;
 
 /// <summary>
 /// A mask column: an <see cref="MLImage"/> column, or a known-size vector of float, byte or bool holding height x width
-/// values, row-major. Binarisation: bool is taken as it is; numbers and images (their grey values) are foreground above
-/// half their full scale, which is 1 when the mask's largest value is at most 1 (a 0/1 map or probabilities) and 255
-/// otherwise. For 0/255 files this is the rule of <c>QuantUNet.Data.ImageFile.ReadMask</c>: grey above 127, or any
-/// non-zero value when the largest is 1. A float mask holding NaN or an infinity is refused, naming the column and the row.
+/// values, row-major. Binarisation: bool is taken as it is; numbers and images (their grey values) go through
+/// <see cref="MaskBinarisation"/>, the rule mask files are read by, with a full scale of 255: foreground above half the
+/// full scale, which is 1 when the mask's largest value is at most 1 (a 0/1 map or probabilities). A float mask holding
+/// NaN or an infinity is refused, naming the column and the row.
 /// </summary>
 internal sealed class MaskColumn
 {
@@ -115,15 +116,9 @@ internal sealed class MaskColumn
         };
     }
 
-    private static void Binarise<T>(ReadOnlySpan<T> values, Span<byte> mask) where T : INumber<T>
-    {
-        T largest = T.Zero;
-        foreach (var value in values)
-            largest = T.Max(largest, value);
-        double half = largest <= T.One ? 0.5 : 127.5;
-        for (int i = 0; i < values.Length; i++)
-            mask[i] = double.CreateTruncating(values[i]) > half ? (byte)1 : (byte)0;
-    }
+    // 255: the full scale of bytes, of MLImage grey values, and of float masks that are not 0/1 maps or probabilities.
+    private static void Binarise<T>(ReadOnlySpan<T> values, Span<byte> mask) where T : INumber<T> =>
+        MaskBinarisation.Binarise(values, T.CreateTruncating(byte.MaxValue), mask);
 
     private static bool IsMaskItem(DataViewType type) =>
         type == NumberDataViewType.Single || type == NumberDataViewType.Byte || type is BooleanDataViewType;

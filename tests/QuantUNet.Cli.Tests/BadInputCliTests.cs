@@ -1,8 +1,4 @@
-using QuantUNet.Integer.Package;
 using QuantUNet.Data;
-using QuantUNet.Torch.Model;
-using QuantUNet.Torch.Persistence;
-using QuantUNet.Torch.Training;
 
 namespace QuantUNet.Cli.Tests;
 
@@ -21,10 +17,8 @@ public sealed class BadInputCliTests
     public static void SaveAnUntrainedModel(TestContext context)
     {
         _root = Directory.CreateTempSubdirectory("quantunet-bad-input").FullName;
-        _model = Path.Combine(_root, "model.qunet");
         // Evaluate needs a model before it reads data; an untrained float U-Net at the test size will do.
-        using var model = SegmentationTrainer.CreateModel(new QuantUNetOptions { BaseWidth = 4, Quantize = false }, seed: 1);
-        ModelFile.Save(model, _model, ImageSize.Square(Size), new TrainingRecord());
+        _model = UntrainedModel.Save(Path.Combine(_root, "model.qunet"), Size);
     }
 
     [ClassCleanup]
@@ -74,7 +68,7 @@ public sealed class BadInputCliTests
         {
             Directory.CreateDirectory(folder);
             return $"{folder}: found no image/mask pairs. Expected images/ and masks/ subfolders with matching names, "
-                + "or X.png next to X_mask.png; extensions .png, .jpg, .jpeg, .tif, .tiff.";
+                + "or X.png next to X_mask.png; extensions .png, .jpg, .jpeg, .bmp, .gif, .webp, .ico, .wbmp, .tif, .tiff.";
         }
         var samples = new SyntheticMriGenerator(new() { Size = ImageSize.Square(Size), Seed = 3 }).WriteDataset(4, folder);
         string image = Path.Combine(folder, ImageFolderDataset.ImagesFolder, samples[2].Name + ".png");

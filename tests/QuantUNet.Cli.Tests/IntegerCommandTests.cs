@@ -53,7 +53,7 @@ public sealed class IntegerCommandTests
             {
                 (new[] { "export", "--model", missing, "--out", Path.Combine(directory, "m.qint") }, $"{missing}: no such model file."),
                 (new[] { "export", "--model", damaged, "--out", Path.Combine(directory, "m.qint") }, $"{damaged}: not a QuantU-Net model ("),
-                (new[] { "bench", "--out", directory, "--size", "40" }, "--size 40: the side must be a positive multiple of 16."),
+                (new[] { "bench", "--out", directory, "--size", "40" }, "--size 40: the side must be a positive multiple of 16, at most 8192."),
             })
             {
                 var result = CommandRunner.Run(arguments);

@@ -113,15 +113,16 @@ public sealed class BadInputTests
     }
 
     [TestMethod]
-    public void SixteenBitPngIsReadAtEightBits()
+    public void SixteenBitPngKeepsItsSixteenBits()
     {
         using var folder = new TempFolder();
         string path = folder.File("deep.png");
-        File.WriteAllBytes(path, SixteenBitGreyPng([0, 257 * 100, 65535, 257 * 128 - 1]));
+        ushort[] samples = [0, 257 * 100, 65535, 257 * 128 - 1, 1];
+        File.WriteAllBytes(path, PngFiles.SixteenBitGrey(samples));
 
         var read = ImageFile.ReadImage(path, 1);
 
-        CollectionAssert.AreEqual(new[] { 0f, 100 / 255f, 1f, 128 / 255f }, read.Pixels, "each sample rounded to the nearest 8-bit level");
+        CollectionAssert.AreEqual(samples.Select(s => s / 65535f).ToArray(), read.Pixels, "each sample over 65535, not rounded to 8 bits");
     }
 
     [TestMethod]
@@ -207,37 +208,10 @@ public sealed class BadInputTests
         var bytes = File.ReadAllBytes(path);
         BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(16), width);
         BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(20), height);
-        BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(29), Crc32(bytes.AsSpan(12, 17)));
+        BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(29), PngFiles.Crc32(bytes.AsSpan(12, 17)));
         return bytes;
     }
 
-    /// <summary>A one-row 16-bit grey PNG, written chunk by chunk (Skia encodes no 16-bit PNG).</summary>
-    private static byte[] SixteenBitGreyPng(ushort[] samples)
-    {
-        var header = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(header, samples.Length);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), 1);
-        header[8] = 16; // bit depth; colour type 0 (grey), compression, filter and interlace 0
-        var row = new byte[1 + 2 * samples.Length]; // filter type 0, then big-endian samples
-        for (int i = 0; i < samples.Length; i++)
-            BinaryPrimitives.WriteUInt16BigEndian(row.AsSpan(1 + 2 * i), samples[i]);
-        var compressed = new MemoryStream();
-        using (var zlib = new System.IO.Compression.ZLibStream(compressed, System.IO.Compression.CompressionLevel.Optimal))
-            zlib.Write(row);
-        return [0x89, (byte)'P', (byte)'N', (byte)'G', 13, 10, 26, 10, .. Chunk("IHDR", header), .. Chunk("IDAT", compressed.ToArray()), .. Chunk("IEND", [])];
-    }
-
-    private static byte[] Chunk(string type, byte[] data)
-    {
-        byte[] typed = [.. System.Text.Encoding.ASCII.GetBytes(type), .. data];
-        var chunk = new byte[4 + typed.Length + 4]; // length, type and data, CRC
-        BinaryPrimitives.WriteInt32BigEndian(chunk, data.Length);
-        typed.CopyTo(chunk, 4);
-        BinaryPrimitives.WriteUInt32BigEndian(chunk.AsSpan(4 + typed.Length), Crc32(typed));
-        return chunk;
-    }
-
-    /// <summary>Sets a dimension tag of a little-endian TIFF written by LibTiff.NET (one SHORT or LONG value in its entry).</summary>
     private static void SetTiffDimension(byte[] bytes, TiffTag tag, int value)
     {
         int directory = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(4));
@@ -254,17 +228,5 @@ public sealed class BadInputTests
             return;
         }
         Assert.Fail($"no {tag} entry");
-    }
-
-    private static uint Crc32(ReadOnlySpan<byte> data)
-    {
-        uint crc = 0xFFFFFFFF;
-        foreach (byte b in data)
-        {
-            crc ^= b;
-            for (int k = 0; k < 8; k++)
-                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320 : crc >> 1;
-        }
-        return ~crc;
     }
 }

@@ -74,7 +74,8 @@ internal sealed record DatasetSource(string Path, string? Labels, string Label, 
         public DatasetSource Read(ParseResult parse)
         {
             var source = new DatasetSource(parse.GetValue(Data)!.FullName, parse.GetValue(Labels)?.FullName, parse.GetValue(Label)!,
-                parse.GetValue(Axis), parse.GetValue(Slab));
+                DatasetOptions.CheckRange(parse.GetValue(Axis), 0, 2, "--axis", "the NIfTI array axis"),
+                DatasetOptions.CheckRange(parse.GetValue(Slab), 1, int.MaxValue, "--slab", "the slices per group"));
             if (source.IsVolume && source.Labels is null)
                 throw new ArgumentException($"{source.Path}: a NIfTI volume needs --labels, the label volume its masks come from.");
             if (!source.IsVolume && source.Labels is not null)
@@ -86,12 +87,24 @@ internal sealed record DatasetSource(string Path, string? Labels, string Label, 
         private static FileSystemInfo FileOrFolder(string path) => IsNiftiFile(path) ? new FileInfo(path) : new DirectoryInfo(path);
     }
 
-    /// <summary>Reads every slice, resized to <paramref name="size"/>, as <paramref name="channels"/>-channel images.</summary>
+    /// <summary>
+    /// Reads every slice, resized to <paramref name="size"/>, as <paramref name="channels"/>-channel images, and shows the
+    /// reader's warnings on stderr (what was skipped, masks without an image, masks whose data the rule read as empty) or,
+    /// when <paramref name="strict"/>, fails on the first.
+    /// </summary>
     /// <exception cref="ArgumentException">A grey NIfTI volume was asked for as RGB.</exception>
-    public IReadOnlyList<SegmentationSample> Load(ImageSize size, int channels)
+    /// <exception cref="InvalidDataException">The data cannot be read, or it has a warning and <paramref name="strict"/> is set.</exception>
+    public IReadOnlyList<SegmentationSample> Load(ImageSize size, int channels, bool strict = false)
     {
         if (!IsVolume)
-            return ImageFolderDataset.Load(Path, new ImageFolderDataset.Options { Size = size, Channels = channels });
+        {
+            var loaded = ImageFolderDataset.LoadWithWarnings(Path, new ImageFolderDataset.Options { Size = size, Channels = channels });
+            if (strict && loaded.Warnings.Count > 0)
+                throw new InvalidDataException($"{loaded.Warnings[0].TrimEnd('.')}; --strict makes this an error.");
+            foreach (var warning in loaded.Warnings)
+                Console.Error.WriteLine($"quantunet: warning: {warning}");
+            return loaded.Samples;
+        }
         if (channels != 1)
             throw new ArgumentException($"{Path}: NIfTI volumes are read as grey slices; use --channels 1.");
         return NiftiSliceDataset.Load(Path, Labels!, Rule(), new NiftiSliceDataset.Options
@@ -99,6 +112,10 @@ internal sealed record DatasetSource(string Path, string? Labels, string Label, 
             Axis = Axis, SlabThickness = Slab, Size = size, LowerPercentile = VolumePercentiles[0], UpperPercentile = VolumePercentiles[1],
         });
     }
+
+    /// <summary>"K of them with an empty mask", for the line that says what was read.</summary>
+    public static string EmptyMasks(IReadOnlyCollection<SegmentationSample> samples) =>
+        $"{samples.Count(sample => !sample.HasForeground)} of them with an empty mask";
 
     /// <summary>The channels a model of this data reads: a folder's as its images declare them, 1 for a (grey) NIfTI volume.</summary>
     /// <exception cref="InvalidDataException">The folder mixes grey and colour images, or one cannot be read.</exception>

@@ -43,8 +43,8 @@ internal static class ExportCommand
         {
             var source = parse.GetValue(model)!.FullName;
             var target = parse.GetValue(output)!.FullName;
-            int side = parse.GetValue(size);
-            if (side < 0) throw new ArgumentException($"--size {side}: the side cannot be negative.");
+            if (Directory.Exists(target)) throw new ArgumentException($"--out {target}: is a folder; give the file to write.");
+            int side = DatasetOptions.CheckScoringSize(parse.GetValue(size));
             var chosen = parse.GetValue(format)!;
             if (parse.GetValue(weights) == Int4 && chosen != Onnx) throw new ArgumentException($"--onnx-weights int4 applies to --format onnx only, not {chosen}.");
             if (chosen == OnnxFloat)

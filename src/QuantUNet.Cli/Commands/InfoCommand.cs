@@ -10,7 +10,7 @@ internal static class InfoCommand
     public static Command Create()
     {
         var command = new Command("info", "Start TorchSharp, run one tensor operation and print the runtime details.");
-        command.SetAction(_ =>
+        command.SetAction(_ => UserErrors.Run(() =>
         {
             TorchRuntime.EnsureLoadable();
             using var sum = ones(2, 3).sum();
@@ -19,7 +19,7 @@ internal static class InfoCommand
             Console.WriteLine($"native: {TorchRuntime.Status}");
             Console.WriteLine($"patched: {TorchRuntime.Patched}");
             return 0;
-        });
+        }));
         return command;
     }
 }

@@ -13,7 +13,7 @@ namespace QuantUNet.Cli.Commands;
 /// </summary>
 internal static class PredictCommand
 {
-    public const string MaskSuffix = "_mask.png", OverlaySuffix = "_overlay.png";
+    public const string MaskSuffix = InputImages.MaskSuffix + InputImages.OutputExtension, OverlaySuffix = InputImages.OverlaySuffix + InputImages.OutputExtension;
 
     private static readonly SKColor OverlayColour = new(235, 50, 50);
 
@@ -22,11 +22,15 @@ internal static class PredictCommand
         var model = TrainedModel.ModelOption();
         var input = new Option<FileSystemInfo>("--input")
         {
-            Description = $"An image file, or a folder searched recursively for {string.Join(", ", ImageFolderDataset.Extensions)} files (files named *{ImageFolderDataset.MaskSuffix}.* are skipped).",
+            Description = $"An image file, or a folder searched recursively for {string.Join(", ", InputImages.Extensions)} files "
+                          + $"(hidden files, masks *{InputImages.MaskSuffix}.* and earlier overlays *{InputImages.OverlaySuffix}.* are skipped, folder links not followed).",
             Required = true,
             CustomParser = result => Directory.Exists(result.Tokens[0].Value) ? new DirectoryInfo(result.Tokens[0].Value) : new FileInfo(result.Tokens[0].Value),
         };
-        var output = new Option<DirectoryInfo>("--out") { Description = $"Folder for NAME{MaskSuffix} (0/255) and NAME{OverlaySuffix}, mirroring the input folder's subfolders.", Required = true };
+        var output = new Option<DirectoryInfo>("--out")
+        {
+            Description = $"Folder for NAME{MaskSuffix} (0/255) and NAME{OverlaySuffix}, mirroring the input folder's subfolders (not the --input folder itself).", Required = true,
+        };
         var mode = TrainedModel.ModeOption();
         var size = TrainedModel.SizeOption("images for the model (masks come back at each image's own size)");
         var threads = DatasetOptions.Threads();
@@ -34,70 +38,101 @@ internal static class PredictCommand
         {
             model, input, output, mode, size, threads,
         };
-        command.SetAction(parse => UserErrors.Run(() =>
+        int written = 0;
+        command.SetAction(parse => UserErrors.Run(cancellation =>
         {
             var clock = Stopwatch.StartNew();
-            var (images, modeName) = Run(parse.GetValue(model)!.FullName, parse.GetValue(input)!.FullName, parse.GetValue(output)!.FullName,
-                parse.GetValue(mode), parse.GetValue(size), parse.GetValue(threads));
-            Console.WriteLine($"{modeName}: wrote masks and overlays of {images} images to {parse.GetValue(output)!.FullName} ({images / clock.Elapsed.TotalSeconds:F1} images/s)");
+            string inputPath = parse.GetValue(input)!.FullName, outDirectory = parse.GetValue(output)!.FullName;
+            int requestedSize = DatasetOptions.CheckScoringSize(parse.GetValue(size)), requestedThreads = DatasetOptions.CheckThreads(parse.GetValue(threads));
+            var (files, root) = Inputs(inputPath, outDirectory);
+            using var runLock = RunFolderLock.Acquire(outDirectory, "--out");
+            var modeName = Run(parse.GetValue(model)!.FullName, files, root, outDirectory, parse.GetValue(mode), requestedSize, requestedThreads, cancellation, () => written++);
+            Console.WriteLine($"{modeName}: wrote masks and overlays of {files.Count} images to {outDirectory} ({files.Count / clock.Elapsed.TotalSeconds:F1} images/s)");
             return 0;
-        }));
+        }, () => $"interrupted after {written} images; each mask and overlay written is whole, and none is half-written."));
         return command;
     }
 
-    /// <returns>The number of images and the scoring mode's name.</returns>
-    private static (int Images, string Mode) Run(string modelPath, string input, string outDirectory, ScoringMode? requestedMode, int size, int threads)
+    /// <returns>The scoring mode's name.</returns>
+    private static string Run(string modelPath, IReadOnlyList<string> files, string root, string outDirectory, ScoringMode? requestedMode, int size, int threads,
+        CancellationToken cancellation, Action imageWritten)
     {
-        var files = InputImages(input, outDirectory);
         var model = TrainedModel.Load(modelPath);
         var mode = model.ModeOrDefault(requestedMode);
         threads = TrainedModel.UseThreads(threads);
         int side = model.Side(size), channels = model.InputChannels;
-        string root = File.Exists(input) ? Path.GetDirectoryName(input)! : input;
         return ConsoleProgress.Run($"predicting ({TrainedModel.Name(mode)})", "images", files.Count, progress =>
         {
             using var scorer = model.Scorer(mode, side, threads);
             foreach (var batch in files.Chunk(SegmentationScorer.DefaultBatchSize))
             {
+                // Checked between batches only, so that every mask and overlay is written whole.
+                cancellation.ThrowIfCancellationRequested();
                 var pixels = batch.SelectMany(file => ImageFile.ReadImage(file, channels, ImageSize.Square(side)).Pixels).ToArray();
                 var masks = scorer.Masks(pixels, batch.Length);
                 for (int i = 0; i < batch.Length; i++)
-                    Write(batch[i], masks.AsSpan(i * side * side, side * side), side, Path.Combine(outDirectory, Path.GetRelativePath(root, batch[i])));
+                {
+                    Write(batch[i], masks.AsSpan(i * side * side, side * side), side, OutputStem(root, outDirectory, batch[i]));
+                    imageWritten();
+                }
                 progress.Advance(batch.Length);
             }
-            return (files.Count, TrainedModel.Name(mode));
+            return TrainedModel.Name(mode);
         });
     }
 
     /// <summary>The mask, scaled back to the image's own size by nearest neighbour, and the overlay on the image's RGB pixels.</summary>
-    /// <param name="outputStem">The output path of the image, whose extension gives way to the suffixes.</param>
-    private static void Write(string file, ReadOnlySpan<byte> mask, int side, string outputStem)
+    private static void Write(string file, ReadOnlySpan<byte> mask, int side, string stem)
     {
         var original = ImageFile.ReadImage(file, channels: 3);
         var fullSize = MaskOverlay.ResizeNearest(mask, side, side, original.Height, original.Width);
-        var stem = Path.Combine(Path.GetDirectoryName(outputStem)!, Path.GetFileNameWithoutExtension(outputStem));
         ImageFile.WriteMask(stem + MaskSuffix, new BinaryMask(original.Height, original.Width, fullSize));
         using var overlay = MaskOverlay.Render(original, fullSize, OverlayColour);
         PngFile.Write(stem + OverlaySuffix, overlay);
     }
 
-    /// <summary>The image file, or the folder's image files in ordinal order, leaving out masks and anything under the output folder.</summary>
-    /// <exception cref="FileNotFoundException">The input does not exist.</exception>
-    /// <exception cref="ArgumentException">The folder holds no image file.</exception>
-    private static List<string> InputImages(string input, string outDirectory)
+    /// <summary>Where an image's outputs go: its path under <paramref name="root"/>, moved to <paramref name="outDirectory"/>, without its extension.</summary>
+    private static string OutputStem(string root, string outDirectory, string file)
     {
-        if (File.Exists(input)) return [input];
-        if (!Directory.Exists(input))
-            throw new FileNotFoundException($"--input {input}: no such image file or folder.", input);
-        var outPrefix = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outDirectory)) + Path.DirectorySeparatorChar;
-        var files = Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories)
-            .Where(f => ImageFolderDataset.Extensions.Contains(Path.GetExtension(f).ToLowerInvariant())
-                        && !Path.GetFileNameWithoutExtension(f).EndsWith(ImageFolderDataset.MaskSuffix, StringComparison.OrdinalIgnoreCase)
-                        && !Path.GetFullPath(f).StartsWith(outPrefix, StringComparison.Ordinal))
-            .Order(StringComparer.Ordinal)
-            .ToList();
-        if (files.Count == 0)
-            throw new ArgumentException($"--input {input}: no image files ({string.Join(", ", ImageFolderDataset.Extensions)}) in the folder.");
-        return files;
+        var relative = Path.GetRelativePath(root, file);
+        return Path.Combine(outDirectory, Path.GetDirectoryName(relative)!, Path.GetFileNameWithoutExtension(relative));
+    }
+
+    /// <summary>
+    /// The images to score by <see cref="InputImages.ToScore"/> and the folder their output paths mirror, checked before
+    /// anything is written: the output folder is not the input folder (its masks would replace NAME_mask ground truth there),
+    /// and no two images share an output name (scan.png and scan.jpg would both write scan_mask.png). What the listing
+    /// skipped is reported on stderr.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The input does not exist.</exception>
+    /// <exception cref="ArgumentException">The folder holds no image file, it is the output folder, or two images share an output name.</exception>
+    private static (IReadOnlyList<string> Files, string Root) Inputs(string input, string outDirectory)
+    {
+        bool folder = Directory.Exists(input);
+        if (folder && Path.TrimEndingDirectorySeparator(Path.GetFullPath(input)) == Path.TrimEndingDirectorySeparator(Path.GetFullPath(outDirectory)))
+            throw new ArgumentException($"--out {outDirectory}: is the --input folder; its masks would replace any NAME{InputImages.MaskSuffix} ground truth there, so choose another folder.");
+        InputImages.Listing listing;
+        try
+        {
+            listing = InputImages.ToScore(input, outDirectory);
+        }
+        catch (FileNotFoundException e)
+        {
+            throw new FileNotFoundException($"--input {e.Message}", e.FileName, e);
+        }
+        if (listing.SkippedSummary(input) is { } skipped)
+            Console.Error.WriteLine($"quantunet: warning: {skipped}");
+        if (listing.Files.Count == 0)
+            throw new ArgumentException($"--input {input}: no image files ({string.Join(", ", InputImages.Extensions)}) in the folder.");
+        string root = folder ? input : Path.GetDirectoryName(input)!;
+        var byOutput = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var file in listing.Files)
+        {
+            var stem = OutputStem(root, "", file);
+            if (byOutput.TryGetValue(stem, out var other))
+                throw new ArgumentException($"--input {input}: {other} and {file} would both write {stem}{MaskSuffix}; rename one, or predict them into separate folders.");
+            byOutput[stem] = file;
+        }
+        return (listing.Files, root);
     }
 }

@@ -31,6 +31,8 @@ internal static class SweepCommand
         command.SetAction(parse => UserErrors.Run(() =>
         {
             var budgets = Targets(parse.GetValue(targets)!, targets.Name);
+            flags.Validate(parse);
+            using var runLock = RunFolderLock.Acquire(parse.GetValue(output)!.FullName, "--out");
             var settings = flags.Read(parse, parse.GetValue(output)!.FullName, quantize: true, targetBits: null);
             var report = SweepRun.Run(settings, budgets);
             Console.WriteLine($"float U-Net: Dice {report.Float.Dice:F4}, mean patient Dice {report.Float.MeanGroupDice:F4}");

@@ -29,9 +29,10 @@ internal static class TrainCommand
             Description = $"Continue the run whose --out folder this is from its last checkpoint ({TrainingCheckpoint.FileName}), losing at most the epoch it was in; "
                         + "the settings come from the checkpoint, so give no other option.",
         };
+        var strict = DatasetOptions.Strict();
         var command = new Command("train", "Train QuantU-Net (float warm start, then quantization-aware training with learned bitwidths) or the float U-Net on an image folder or a NIfTI volume; write the model, the integer model and train.json.")
         {
-            output, floatOnly, targetBits, resume,
+            output, floatOnly, targetBits, resume, strict,
         };
         flags.AddTo(command);
         flags.Dataset.Data.Required = false; // not with --resume; checked below otherwise
@@ -44,7 +45,8 @@ internal static class TrainCommand
             return flags.Read(parse, parse.GetValue(output)!.FullName, quantize, budget);
         }
 
-        command.SetAction(parse => UserErrors.Run(() =>
+        string folder = "";
+        command.SetAction(parse => UserErrors.Run(cancellation =>
         {
             var runFolder = parse.GetValue(resume);
             var given = command.Options.Where(option => option != resume && parse.GetResult(option) is { Implicit: false }).Select(option => option.Name).ToList();
@@ -52,14 +54,36 @@ internal static class TrainCommand
                 throw new ArgumentException($"--resume takes every setting from the run's checkpoint; drop {string.Join(", ", given)}.");
             if (runFolder is null && (parse.GetValue(flags.Dataset.Data) is null || parse.GetValue(output) is null))
                 throw new ArgumentException("train needs --data and --out, or --resume DIR to continue a run.");
-            var settings = runFolder is not null ? ResumedSettings(runFolder.FullName) : NewSettings(parse);
-            var report = Run(settings);
+            if (runFolder is null) flags.Validate(parse);
+            folder = (runFolder ?? parse.GetValue(output)!).FullName;
+            // Before any data is read: a folder another run writes into, or one that cannot be written, fails now and not after the first epoch.
+            using var runLock = RunFolderLock.Acquire(folder, runFolder is null ? "--out" : "--resume");
+            var report = ExplainDamagedCheckpoint(folder, () =>
+            {
+                var settings = runFolder is not null ? ResumedSettings(folder) : NewSettings(parse);
+                return Run(settings, parse.GetValue(strict), cancellation);
+            });
             Console.WriteLine(report.Validation is { } v
-                ? $"validation Dice {v.Dice:F4}, mean patient Dice {v.MeanGroupDice:F4}, pixel accuracy {v.PixelAccuracy:F4}, average weight bits {report.Bits.AverageWeightBits:F2}; wrote {settings.OutDirectory}"
-                : $"average weight bits {report.Bits.AverageWeightBits:F2}; wrote {settings.OutDirectory}");
+                ? $"validation Dice {v.Dice:F4}, mean patient Dice {v.MeanGroupDice:F4}, pixel accuracy {v.PixelAccuracy:F4}, average weight bits {report.Bits.AverageWeightBits:F2}; wrote {folder}"
+                : $"average weight bits {report.Bits.AverageWeightBits:F2}; wrote {folder}");
             return 0;
-        }));
+        }, () => TrainingCheckpoint.ExistsIn(folder)
+            ? $"interrupted; the last finished epoch is kept in {TrainingCheckpoint.PathIn(folder)}: continue with quantunet train --resume {folder}"
+            : $"interrupted before the first checkpoint; there is nothing to resume in {folder}, so start the run again."));
         return command;
+    }
+
+    /// <summary>Runs <paramref name="work"/>, adding to a damaged checkpoint's message how to get the run folder going again.</summary>
+    private static T ExplainDamagedCheckpoint<T>(string folder, Func<T> work)
+    {
+        try
+        {
+            return work();
+        }
+        catch (InvalidDataException e) when (e.Message.StartsWith(TrainingCheckpoint.PathIn(folder), StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{e.Message.TrimEnd('.')}; it blocks this run folder: delete it to train from the start (its finished epochs are lost), or train into another folder.", e);
+        }
     }
 
     /// <summary>The settings of the run whose --out folder <paramref name="folder"/> is, as its checkpoint keeps them.</summary>
@@ -80,19 +104,20 @@ internal static class TrainCommand
     };
 
     /// <summary>Reads the slices and splits them by patient, warning about training data that cannot teach a model and saying what it read.</summary>
-    public static (IReadOnlyList<SegmentationSample> Training, IReadOnlyList<SegmentationSample> Validation, TrainReport.SplitFacts Split) LoadSplit(TrainSettings settings)
+    /// <param name="strict">Whether the reader's data warnings are errors (--strict).</param>
+    public static (IReadOnlyList<SegmentationSample> Training, IReadOnlyList<SegmentationSample> Validation, TrainReport.SplitFacts Split) LoadSplit(TrainSettings settings, bool strict = false)
     {
-        var samples = settings.Data.Load(ImageSize.Square(settings.Size), settings.Channels);
+        var samples = settings.Data.Load(ImageSize.Square(settings.Size), settings.Channels, strict);
         var (training, validation) = DatasetSplit.ByGroup(samples, settings.ValidationFraction, settings.Seed);
         var split = TrainReport.SplitFacts.From(training, validation);
         foreach (var warning in DatasetWarnings.Check(training, $"{settings.Data.Path} (training slices)"))
             Console.Error.WriteLine($"quantunet: warning: {warning}");
-        Console.WriteLine($"data: {training.Count} training slices of {split.TrainingPatients.Count} patients, {validation.Count} validation slices of {split.ValidationPatients.Count}, "
-                          + $"{settings.Size}x{settings.Size}, {settings.Channels} channel{(settings.Channels == 1 ? "" : "s")}");
+        Console.WriteLine($"data: {training.Count} training slices of {split.TrainingPatients.Count} patients, {validation.Count} validation slices of {split.ValidationPatients.Count} "
+                          + $"({DatasetSource.EmptyMasks(samples)}), {settings.Size}x{settings.Size}, {settings.Channels} channel{(settings.Channels == 1 ? "" : "s")}");
         return (training, validation, split);
     }
 
-    private static TrainReport Run(TrainSettings settings)
+    private static TrainReport Run(TrainSettings settings, bool strict, CancellationToken cancellation)
     {
         var clock = Stopwatch.StartNew();
         if (settings.Threads > 0) set_num_threads(settings.Threads);
@@ -101,7 +126,7 @@ internal static class TrainCommand
         var schedule = settings.Quantize ? WarmStartSchedule.Split(settings.Epochs, settings.FloatEpochs) : WarmStartSchedule.FloatOnly(settings.Epochs);
         int? warmStartEpoch = settings.Quantize ? schedule.WarmStartEpoch : null;
 
-        var (training, validation, split) = LoadSplit(settings);
+        var (training, validation, split) = LoadSplit(settings, strict);
 
         var records = new List<TrainReport.EpochFacts>();
         int stepsPerEpoch = (training.Count + settings.Batch - 1) / settings.Batch;
@@ -116,7 +141,7 @@ internal static class TrainCommand
             void Step(TrainingProgress _) => progress.Advance(1);
             // The checkpoint is in the run's folder, so its settings leave the folder out: a run folder may move.
             var run = WarmStartTraining.Train(architecture, training, validation, options, schedule, EpochEnded, progress.Log, Step,
-                JsonSerializer.SerializeToElement(settings with { OutDirectory = "" }));
+                JsonSerializer.SerializeToElement(settings with { OutDirectory = "" }), cancellation);
             // Only the warm start is wanted from the float model of a QuantU-Net run: it stops where QuantU-Net takes over.
             if (run.Quantized is not null) run.Float?.Model.Dispose();
             keptEpoch = run.Final.BestEpoch;

@@ -66,20 +66,39 @@ internal sealed class TrainFlags
         Dataset.AddTo(command);
     }
 
-    /// <summary>The settings of a run: every value checked first, then the channel count read from the images unless given.</summary>
+    /// <summary>
+    /// The widest U-Net accepted: 256 channels at the first level are 4096 at the bottom, some 300 M parameters; wider
+    /// ones fail inside libtorch's allocator instead of with a message.
+    /// </summary>
+    public const int MaxWidth = 256;
+
+    /// <summary>Checks every option's value, reading no data; <see cref="Read"/> does it too, a caller may do it earlier.</summary>
+    /// <exception cref="ArgumentException">A value is out of range; the message names the option.</exception>
+    public void Validate(ParseResult parse)
+    {
+        DatasetOptions.CheckSize(parse.GetValue(Size));
+        DatasetOptions.CheckRange(parse.GetValue(Width), 1, MaxWidth, "--width", "the U-Net's base width");
+        int epochs = DatasetOptions.CheckRange(parse.GetValue(Epochs), 1, int.MaxValue, "--epochs", "the number of epochs");
+        if (parse.GetValue(FloatEpochs) is { } floatEpochs)
+            DatasetOptions.CheckRange(floatEpochs, 0, epochs, "--float-epochs", "the float warm-start epochs (part of --epochs)");
+        DatasetOptions.CheckRange(parse.GetValue(Batch), 1, int.MaxValue, "--batch", "the images per training step");
+        if (parse.GetValue(Channels) is { } given && given is not (1 or 3))
+            throw new ArgumentException($"--channels {given}: a model reads 1 (grey) or 3 (RGB) channels.");
+        if (!(parse.GetValue(ValidationFraction) is >= 0 and < 1))
+            throw new ArgumentException($"--val-fraction {parse.GetValue(ValidationFraction).ToString(CultureInfo.InvariantCulture)}: the share of patients held out must be at least 0 and below 1.");
+        DatasetOptions.CheckThreads(parse.GetValue(Threads));
+        Dataset.Read(parse);
+    }
+
+    /// <summary>The settings of a run: every value checked first (<see cref="Validate"/>), then the channel count read from the images unless given.</summary>
     /// <exception cref="ArgumentException">A value is out of range; the message names the option.</exception>
     /// <exception cref="InvalidDataException">The channels are to come from a folder that mixes grey and colour images.</exception>
     public TrainSettings Read(ParseResult parse, string outDirectory, bool quantize, double? targetBits)
     {
-        int size = DatasetOptions.CheckSize(parse.GetValue(Size));
-        int? channels = parse.GetValue(Channels);
-        if (channels is { } given && given is not (1 or 3))
-            throw new ArgumentException($"--channels {given}: a model reads 1 (grey) or 3 (RGB) channels.");
-        if (!(parse.GetValue(ValidationFraction) is >= 0 and < 1))
-            throw new ArgumentException($"--val-fraction {parse.GetValue(ValidationFraction).ToString(CultureInfo.InvariantCulture)}: the share of patients held out must be at least 0 and below 1.");
+        Validate(parse);
         var data = Dataset.Read(parse);
-        return new TrainSettings(data, outDirectory, quantize, size, parse.GetValue(Width), parse.GetValue(Epochs), parse.GetValue(FloatEpochs),
-            parse.GetValue(Batch), parse.GetValue(ValidationFraction), parse.GetValue(Seed), channels ?? data.Channels(), parse.GetValue(Threads), targetBits);
+        return new TrainSettings(data, outDirectory, quantize, parse.GetValue(Size), parse.GetValue(Width), parse.GetValue(Epochs), parse.GetValue(FloatEpochs),
+            parse.GetValue(Batch), parse.GetValue(ValidationFraction), parse.GetValue(Seed), parse.GetValue(Channels) ?? data.Channels(), parse.GetValue(Threads), targetBits);
     }
 
     /// <summary>Checks a bit budget against the learnable range before any data is read.</summary>

@@ -69,7 +69,7 @@ internal static class SweepRun
         var current = JsonSerializer.SerializeToElement(settings with { OutDirectory = "" });
         if (!File.Exists(path))
         {
-            if (Directory.EnumerateFileSystemEntries(settings.OutDirectory).Any())
+            if (Directory.EnumerateFileSystemEntries(settings.OutDirectory).Any(entry => !RunFolderLock.IsLockFile(entry)))
                 throw new ArgumentException($"--out {settings.OutDirectory}: the folder holds files but no {SettingsFileName}, so it is not a sweep's folder; sweep into an empty or new folder.");
             AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(current));
             return;

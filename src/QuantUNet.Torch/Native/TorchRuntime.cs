@@ -86,6 +86,7 @@ public static class TorchRuntime
                 $"{original} does not load and does not require GLIBCXX_3.4.32, so QuantUNet cannot fix it; " +
                 $"run `ldd {original}` to see what is missing.");
 
+        var failures = new List<string>();
         foreach (var root in CacheRoots())
         {
             var dir = Path.Combine(root, "quantunet", "torchsharp-native", key);
@@ -99,9 +100,11 @@ public static class TorchRuntime
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 // Read-only home or cache: try the next root.
+                failures.Add($"{dir}: {e.Message}");
             }
         }
-        throw new IOException("No writable cache folder for the patched TorchSharp native library (tried XDG_CACHE_HOME, ~/.cache and the temp folder).");
+        throw new IOException("No writable cache folder for the patched TorchSharp native library (set XDG_CACHE_HOME or TMPDIR to a writable folder); "
+            + $"tried {string.Join("; ", failures)}");
     }
 
     private static IEnumerable<string> CacheRoots()
