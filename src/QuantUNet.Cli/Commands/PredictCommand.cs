@@ -12,7 +12,7 @@ namespace QuantUNet.Cli.Commands;
 /// </summary>
 internal static class PredictCommand
 {
-    public const string MaskSuffix = "_mask.png", OverlaySuffix = "_overlay.png";
+    public const string MaskSuffix = PredictedMask.FileSuffix, OverlaySuffix = "_overlay.png";
 
     private static readonly SKColor OverlayColour = new(235, 50, 50);
 
@@ -47,12 +47,12 @@ internal static class PredictCommand
     /// <returns>The number of images and the scoring mode's name.</returns>
     private static (int Images, string Mode) Run(string modelPath, string input, string outDirectory, TrainedModel.ScoringMode? requestedMode, int size, int threads)
     {
-        var files = InputImages(input, outDirectory);
+        var files = PredictInputs.Find(input, outDirectory);
         using var model = TrainedModel.Load(modelPath);
         var mode = model.ModeOrDefault(requestedMode);
         threads = TrainedModel.UseThreads(threads);
         int side = model.Side(size), channels = model.InputChannels;
-        string root = File.Exists(input) ? Path.GetDirectoryName(input)! : input;
+        string root = PredictInputs.Root(input);
         return ConsoleProgress.Run($"predicting ({TrainedModel.Name(mode)})", "images", files.Count, progress =>
         {
             using var scorer = model.Scorer(mode, threads);
@@ -61,7 +61,7 @@ internal static class PredictCommand
                 var pixels = batch.SelectMany(file => ImageFile.ReadImage(file, channels, ImageSize.Square(side)).Pixels).ToArray();
                 var masks = scorer.Masks(pixels, batch.Length, side, side);
                 for (int i = 0; i < batch.Length; i++)
-                    Write(batch[i], masks.AsSpan(i * side * side, side * side), side, Path.Combine(outDirectory, Path.GetRelativePath(root, batch[i])));
+                    Write(batch[i], masks.AsSpan(i * side * side, side * side), side, outDirectory, Path.GetRelativePath(root, batch[i]));
                 progress.Advance(batch.Length);
             }
             return (files.Count, TrainedModel.Name(mode));
@@ -69,34 +69,11 @@ internal static class PredictCommand
     }
 
     /// <summary>The mask, scaled back to the image's own size by nearest neighbour, and the overlay on the image's RGB pixels.</summary>
-    /// <param name="outputStem">The output path of the image, whose extension gives way to the suffixes.</param>
-    private static void Write(string file, ReadOnlySpan<byte> mask, int side, string outputStem)
+    private static void Write(string file, ReadOnlySpan<byte> mask, int side, string outDirectory, string relativePath)
     {
         var original = ImageFile.ReadImage(file, channels: 3);
-        var fullSize = MaskOverlay.ResizeNearest(mask, side, side, original.Height, original.Width);
-        var stem = Path.Combine(Path.GetDirectoryName(outputStem)!, Path.GetFileNameWithoutExtension(outputStem));
-        ImageFile.WriteMask(stem + MaskSuffix, new BinaryMask(original.Height, original.Width, fullSize));
+        var fullSize = PredictedMask.Write(PredictedMask.PathFor(outDirectory, relativePath), mask, side, original.Height, original.Width);
         using var overlay = MaskOverlay.Render(original, fullSize, OverlayColour);
-        PngFile.Write(stem + OverlaySuffix, overlay);
-    }
-
-    /// <summary>The image file, or the folder's image files in ordinal order, leaving out masks and anything under the output folder.</summary>
-    /// <exception cref="FileNotFoundException">The input does not exist.</exception>
-    /// <exception cref="ArgumentException">The folder holds no image file.</exception>
-    private static List<string> InputImages(string input, string outDirectory)
-    {
-        if (File.Exists(input)) return [input];
-        if (!Directory.Exists(input))
-            throw new FileNotFoundException($"--input {input}: no such image file or folder.", input);
-        var outPrefix = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outDirectory)) + Path.DirectorySeparatorChar;
-        var files = Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories)
-            .Where(f => ImageFolderDataset.Extensions.Contains(Path.GetExtension(f).ToLowerInvariant())
-                        && !Path.GetFileNameWithoutExtension(f).EndsWith(ImageFolderDataset.MaskSuffix, StringComparison.OrdinalIgnoreCase)
-                        && !Path.GetFullPath(f).StartsWith(outPrefix, StringComparison.Ordinal))
-            .Order(StringComparer.Ordinal)
-            .ToList();
-        if (files.Count == 0)
-            throw new ArgumentException($"--input {input}: no image files ({string.Join(", ", ImageFolderDataset.Extensions)}) in the folder.");
-        return files;
+        PngFile.Write(PredictedMask.PathFor(outDirectory, relativePath, OverlaySuffix), overlay);
     }
 }
