@@ -17,10 +17,10 @@ namespace QuantUNet.Cli.Commands;
 internal static class TrainCommand
 {
     public const string ModelFileName = "model.qunet";
-    public const string IntegerFileName = "model" + IntegerModelFile.Extension;
+    public const string IntegerFileName = IntegerModelFile.RunFolderFileName;
 
     /// <summary>The metadata key of the side the model was trained at, so evaluate resizes the same way.</summary>
-    public const string ImageSizeMetric = "imageSize";
+    public const string ImageSizeMetric = QuantUNet.Integer.IntegerModelMetadata.ImageSizeMetric;
 
     public static Command Create()
     {

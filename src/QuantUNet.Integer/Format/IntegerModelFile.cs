@@ -15,6 +15,10 @@ public static class IntegerModelFile
 {
     public const int FormatVersion = 1;
     public const string Extension = ".qint";
+
+    /// <summary>The name <c>quantunet train</c> gives the integer model in its run folder.</summary>
+    public const string RunFolderFileName = "model" + Extension;
+
     private const int ChecksumLength = 32;
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
 
