@@ -33,6 +33,9 @@ public static class PredictedMask
         // SKFilterQuality.None is nearest sampling in SkiaSharp 2.88 (this project) and 3.x (the CLI, through ScottPlot) alike.
         using var resized = source.Resize(new SKImageInfo(targetWidth, targetHeight, SKColorType.Gray8, SKAlphaType.Opaque), SKFilterQuality.None)
             ?? throw new InvalidOperationException($"Skia could not resize a {width}x{height} mask to {targetWidth}x{targetHeight}.");
-        return resized.GetPixelSpan().ToArray();
+        // GetPixels, not GetPixelSpan: the span's type differs between SkiaSharp 2.88 and 3.x, the pointer does not.
+        var pixels = new byte[targetHeight * targetWidth];
+        System.Runtime.InteropServices.Marshal.Copy(resized.GetPixels(), pixels, 0, pixels.Length);
+        return pixels;
     }
 }
