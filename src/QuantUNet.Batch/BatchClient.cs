@@ -1,6 +1,7 @@
 using Hangfire;
 using Hangfire.States;
 using Hangfire.Storage;
+using Npgsql;
 
 namespace QuantUNet.Batch;
 
@@ -60,6 +61,20 @@ public sealed class BatchClient(BatchDatabase database, IBackgroundJobClient job
 
     /// <summary>The batch's counts (all batches' when <paramref name="batchId"/> is null), with the reasons of the failed scans.</summary>
     public async Task<BatchStatus> StatusAsync(Guid? batchId = null, CancellationToken cancellation = default)
+    {
+        try
+        {
+            return await ReadStatusAsync(batchId, cancellation);
+        }
+        catch (NpgsqlException)
+        {
+            // A restarted server leaves dead connections in the pool, which fail on first use: drop them and ask once more.
+            database.ClearPool();
+            return await ReadStatusAsync(batchId, cancellation);
+        }
+    }
+
+    private async Task<BatchStatus> ReadStatusAsync(Guid? batchId, CancellationToken cancellation)
     {
         await database.CreateTablesAsync(cancellation);
         int queued = 0, running = 0, done = 0;

@@ -153,6 +153,9 @@ public sealed class BatchDatabase(NpgsqlDataSource dataSource)
         return states;
     }
 
+    /// <summary>Closes the pooled connections (after a server restart they are dead).</summary>
+    public void ClearPool() => dataSource.Clear();
+
     private static async Task Execute(NpgsqlConnection connection, string sql, CancellationToken cancellation)
     {
         await using var command = new NpgsqlCommand(sql, connection);
