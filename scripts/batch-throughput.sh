@@ -27,7 +27,7 @@ cleanup() {
 trap cleanup EXIT
 export Batch__QueuePollInterval=00:00:00.200 Batch__InvisibilityTimeout=00:05:00
 
-scans=$(find "$input" -type f \( -iname '*.png' -o -iname '*.jpg' -o -iname '*.jpeg' -o -iname '*.tif' -o -iname '*.tiff' \) ! -iname '*_mask.*' | wc -l)
+scans=$(find -L "$input" -type f \( -iname '*.png' -o -iname '*.jpg' -o -iname '*.jpeg' -o -iname '*.tif' -o -iname '*.tiff' \) ! -iname '*_mask.*' | wc -l)
 start=$(date +%s.%N)
 dotnet "$cli" predict --model "$model" --input "$input" --out "$work/predict" --threads 2 >/dev/null
 predict_s=$(echo "$(date +%s.%N) - $start" | bc)
