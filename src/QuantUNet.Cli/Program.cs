@@ -1,4 +1,5 @@
 using System.CommandLine;
+using QuantUNet.Cli.Batch;
 using QuantUNet.Cli.Commands;
 
 var root = new RootCommand("quantunet: train, evaluate and deploy QuantU-Net segmentation models (U-Nets with trained per-layer bitwidths).")
@@ -12,5 +13,6 @@ var root = new RootCommand("quantunet: train, evaluate and deploy QuantU-Net seg
     ExportCommand.Create(),
     BenchCommand.Create(),
     SweepCommand.Create(),
+    BatchCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -3,6 +3,9 @@ namespace QuantUNet.Integer;
 /// <summary>How the model came to be: kept with the weights, never used by the datapath.</summary>
 public sealed record IntegerModelMetadata
 {
+    /// <summary>The <see cref="Metrics"/> key of the side the model was trained at (images are resized to it before scoring).</summary>
+    public const string ImageSizeMetric = "imageSize";
+
     /// <summary>The training run's seed.</summary>
     public int Seed { get; init; }
 

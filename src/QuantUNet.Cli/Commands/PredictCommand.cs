@@ -85,18 +85,14 @@ internal static class PredictCommand
     private static void Write(string file, ReadOnlySpan<byte> mask, int side, string stem)
     {
         var original = ImageFile.ReadImage(file, channels: 3);
-        var fullSize = MaskOverlay.ResizeNearest(mask, side, side, original.Height, original.Width);
-        ImageFile.WriteMask(stem + MaskSuffix, new BinaryMask(original.Height, original.Width, fullSize));
+        var fullSize = PredictedMask.Write(stem + MaskSuffix, mask, side, original.Height, original.Width);
         using var overlay = MaskOverlay.Render(original, fullSize, OverlayColour);
         PngFile.Write(stem + OverlaySuffix, overlay);
     }
 
-    /// <summary>Where an image's outputs go: its path under <paramref name="root"/>, moved to <paramref name="outDirectory"/>, without its extension.</summary>
-    private static string OutputStem(string root, string outDirectory, string file)
-    {
-        var relative = Path.GetRelativePath(root, file);
-        return Path.Combine(outDirectory, Path.GetDirectoryName(relative)!, Path.GetFileNameWithoutExtension(relative));
-    }
+    /// <summary>Where an image's outputs go: its path under <paramref name="root"/>, moved to <paramref name="outDirectory"/>, without its extension (as batch scoring's).</summary>
+    private static string OutputStem(string root, string outDirectory, string file) =>
+        PredictedMask.PathFor(outDirectory, Path.GetRelativePath(root, file), suffix: "");
 
     /// <summary>
     /// The images to score by <see cref="InputImages.ToScore"/> and the folder their output paths mirror, checked before

@@ -32,16 +32,6 @@ internal static class MaskOverlay
         return bitmap;
     }
 
-    /// <summary>A 0/1 mask resized by nearest neighbour, so it stays 0/1 and keeps its blocky model-grid edges.</summary>
-    public static byte[] ResizeNearest(ReadOnlySpan<byte> mask, int height, int width, int targetHeight, int targetWidth)
-    {
-        using var source = new SKBitmap(new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque));
-        mask.CopyTo(source.GetPixelSpan());
-        using var resized = source.Resize(new SKImageInfo(targetWidth, targetHeight, SKColorType.Gray8, SKAlphaType.Opaque), new SKSamplingOptions(SKFilterMode.Nearest))
-            ?? throw new InvalidOperationException($"Skia could not resize a {width}x{height} mask to {targetWidth}x{targetHeight}.");
-        return resized.GetPixelSpan().ToArray();
-    }
-
     /// <summary>A foreground pixel with a background 4-neighbour or on the image border.</summary>
     private static bool IsContour(ReadOnlySpan<byte> mask, int y, int x, int height, int width) =>
         y == 0 || x == 0 || y == height - 1 || x == width - 1 ||

@@ -15,6 +15,7 @@ public static class IntegerModelFile
 {
     public const int FormatVersion = 1;
     public const string Extension = ".qint";
+
     private const int ChecksumLength = 32;
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
 

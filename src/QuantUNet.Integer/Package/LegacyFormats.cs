@@ -37,7 +37,7 @@ public static class LegacyFormats
         try
         {
             var training = metadata.Deserialize<TrainingRecord>(ChecksummedFrame.Json) ?? new TrainingRecord();
-            int side = (int)training.Metrics.GetValueOrDefault("imageSize", 0);
+            int side = (int)training.Metrics.GetValueOrDefault(IntegerModelMetadata.ImageSizeMetric, 0);
             var description = new ModelDescription
             {
                 ImageChannels = Int(model, "InputChannels", 1), ImageHeight = side, ImageWidth = side,
