@@ -52,9 +52,11 @@ internal static class TinyModels
     {
         // Pinned to a plain recipe with activation widths free down to 2 bits, so that the mixed copy below can hold every
         // width from 2 to 8; BatchNorm plays no part here (it is folded into the integer model the exports start from).
+        // 32 steps, so the widths move at QuantizerLearningRate itself (TrainingOptions.BitWidthLearningRate): in fewer,
+        // they would race to 2 bits and leave a model whose logits are exact ties at many pixels.
         var options = new TrainingOptions
         {
-            Epochs = 2, BatchSize = 8, QuantizerLearningRate = 0.2, Seed = 3, Threads = 2,
+            Epochs = 8, BatchSize = 8, QuantizerLearningRate = 0.2, Seed = 3, Threads = 2,
             Augmentation = AugmentationKind.Flips, LearningRateSchedule = LearningRateScheduleKind.Constant, FrozenWidthFraction = 0,
         };
         var architecture = new QuantUNetOptions

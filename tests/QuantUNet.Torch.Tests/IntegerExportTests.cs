@@ -141,6 +141,10 @@ public sealed class IntegerExportTests
         var final = crafted.Layers[^1];
         using (no_grad())
         {
+            // 8-bit weights and inputs whatever training learned, so the worst case (N * max input * channels) is far above the
+            // 2048 codes of headroom left below.
+            foreach (var width in new[] { final.WeightQuantizer.BitWidth, final.InputQuantizer.BitWidth })
+                width.Offset.fill_(width.MaxBits - width.MinBits);
             final.Weight.fill_(1); // every code +N: the worst case adds N * max input * channels
             using var step = Float64Twin.InputStep(final.InputQuantizer, ScalarType.Float32) * final.WeightQuantizer.FakeQuantize(final.Weight).Scale.flatten();
             final.Bias.copy_(step * (int.MaxValue - 2048.0));

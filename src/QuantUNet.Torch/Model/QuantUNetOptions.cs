@@ -34,5 +34,8 @@ public sealed record QuantUNetOptions
     {
         if (InputChannels < 1) throw new ArgumentOutOfRangeException(nameof(InputChannels), InputChannels, "Need at least one input channel.");
         if (BaseWidth < 1) throw new ArgumentOutOfRangeException(nameof(BaseWidth), BaseWidth, "Base width must be positive.");
+        Quantization.WeightBits.Validate(BitWidthBounds.Weight, $"{nameof(Quantization)}.{nameof(QuantizationSettings.WeightBits)}");
+        Quantization.ActivationBits.Validate(BitWidthBounds.Activation, $"{nameof(Quantization)}.{nameof(QuantizationSettings.ActivationBits)}");
+        Quantization.ImageBits.Validate(BitWidthBounds.Activation, $"{nameof(Quantization)}.{nameof(QuantizationSettings.ImageBits)}");
     }
 }
