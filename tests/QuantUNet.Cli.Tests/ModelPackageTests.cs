@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using QuantUNet.Cli.Commands;
 using QuantUNet.Data;
 using QuantUNet.Integer.Format;
 using QuantUNet.Integer.Package;
@@ -17,7 +18,7 @@ public sealed class ModelPackageTests
     [TestMethod]
     public void TrainLeavesOneModelFileThatEveryLoaderReads()
     {
-        var modelFiles = Directory.GetFiles(TinyRuns.Quantized).Select(Path.GetFileName).Where(n => n != "train.json" && n != TrainingCheckpoint.FileName).ToList();
+        var modelFiles = Directory.GetFiles(TinyRuns.Quantized).Where(f => !RunFolderLock.IsLockFile(f)).Select(Path.GetFileName).Where(n => n != "train.json" && n != TrainingCheckpoint.FileName).ToList();
         CollectionAssert.AreEqual(new[] { "model.zip" }, modelFiles);
 
         var package = ModelPackage.Load(TinyRuns.Quantized);
