@@ -39,6 +39,10 @@ public sealed class ModelTests
 
         var zeroFloor = new QuantUNetOptions { BaseWidth = 2, Quantization = new() { ActivationBits = new(Min: 0) } };
         Assert.AreEqual("Quantization.ActivationBits", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new QuantUNetModel(zeroFloor)).ParamName);
+
+        // Refused before any native module exists: nothing half-made is left for a finalizer (one crashed the test host).
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
     }
 
     [TestMethod]

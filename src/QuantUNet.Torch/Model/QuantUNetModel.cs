@@ -20,9 +20,8 @@ public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
     private readonly QuantizedLayer[] ordered;
     private bool quantize;
 
-    public QuantUNetModel(QuantUNetOptions options) : base("QuantUNet")
+    public QuantUNetModel(QuantUNetOptions options) : base(NameOnceValidated(options))
     {
-        options.Validate();
         Options = options;
         var settings = options.Quantization;
         var list = new List<QuantizedLayer>();
@@ -53,6 +52,16 @@ public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
     }
 
     public QuantUNetOptions Options { get; }
+
+    /// <summary>
+    /// Validates <paramref name="options"/> before the base constructor makes the native module: a constructor that threw
+    /// after it would leave a half-made module whose finalizer crashed the test host at some later garbage collection.
+    /// </summary>
+    private static string NameOnceValidated(QuantUNetOptions options)
+    {
+        options.Validate();
+        return "QuantUNet";
+    }
 
     /// <summary>The 23 weight layers in datapath order.</summary>
     public IReadOnlyList<QuantizedLayer> Layers => ordered;
