@@ -11,42 +11,29 @@ namespace QuantUNet.Torch.Quantization;
 internal static class ScalarArguments
 {
     /// <summary>x + value, the Scalar held for the call.</summary>
-    public static Tensor Plus(this Tensor x, double value)
-    {
-        using var scalar = value.ToScalar();
-        return x.add(scalar);
-    }
+    public static Tensor Plus(this Tensor x, double value) => Held(value, x.add);
 
     /// <summary>x - value, the Scalar held for the call.</summary>
-    public static Tensor Minus(this Tensor x, double value)
-    {
-        using var scalar = value.ToScalar();
-        return x.sub(scalar);
-    }
+    public static Tensor Minus(this Tensor x, double value) => Held(value, x.sub);
 
     /// <summary>x / value, the Scalar held for the call.</summary>
-    public static Tensor DividedBy(this Tensor x, double value)
-    {
-        using var scalar = value.ToScalar();
-        return x.div(scalar);
-    }
+    public static Tensor DividedBy(this Tensor x, double value) => Held(value, scalar => x.div(scalar));
 
     /// <summary>x * value, the Scalar held for the call.</summary>
-    public static Tensor Times(this Tensor x, double value)
-    {
-        using var scalar = value.ToScalar();
-        return x.mul(scalar);
-    }
+    public static Tensor Times(this Tensor x, double value) => Held(value, x.mul);
 
-    public static Tensor ClampMin(this Tensor x, double min)
-    {
-        using var low = min.ToScalar();
-        return x.clamp_min(low);
-    }
+    public static Tensor ClampMin(this Tensor x, double min) => Held(min, x.clamp_min);
 
     public static Tensor ClampBetween(this Tensor x, double min, double max)
     {
         using Scalar low = min.ToScalar(), high = max.ToScalar();
         return x.clamp(low, high);
+    }
+
+    /// <summary>Applies <paramref name="operation"/> to <paramref name="value"/> as a Scalar that lives until it returns.</summary>
+    private static Tensor Held(double value, Func<Scalar, Tensor> operation)
+    {
+        using var scalar = value.ToScalar();
+        return operation(scalar);
     }
 }
