@@ -55,8 +55,8 @@ public sealed class IntegerModel
         if (string.IsNullOrEmpty(layer.Name)) throw new InvalidDataException($"layer {index} has no name.");
         if (!Enum.IsDefined(layer.Kind)) throw Invalid(layer, $"unknown kind {(int)layer.Kind}.");
         if (layer.InputChannels < 1 || layer.OutputChannels < 1) throw Invalid(layer, $"{layer.InputChannels} input and {layer.OutputChannels} output channels.");
-        if (!BitWidthBounds.Weight.Contains(layer.WeightBits)) throw Invalid(layer, $"weight width {layer.WeightBits} bits is outside {BitWidthBounds.Weight}.");
-        if (!BitWidthBounds.Activation.Contains(layer.ActivationBits)) throw Invalid(layer, $"activation width {layer.ActivationBits} bits is outside {BitWidthBounds.Activation}.");
+        if (!BitwidthBounds.Weight.Contains(layer.WeightBits)) throw Invalid(layer, $"weight width {layer.WeightBits} bits is outside {BitwidthBounds.Weight}.");
+        if (!BitwidthBounds.Activation.Contains(layer.ActivationBits)) throw Invalid(layer, $"activation width {layer.ActivationBits} bits is outside {BitwidthBounds.Activation}.");
         if (layer.Weights.Length != layer.WeightCount) throw Invalid(layer, $"{layer.Weights.Length} weights, expected {layer.WeightCount}.");
         if (layer.Biases.Length != layer.OutputChannels) throw Invalid(layer, $"{layer.Biases.Length} biases for {layer.OutputChannels} output channels.");
         if (layer.WeightScales.Length != layer.OutputChannels) throw Invalid(layer, $"{layer.WeightScales.Length} weight scales for {layer.OutputChannels} output channels.");

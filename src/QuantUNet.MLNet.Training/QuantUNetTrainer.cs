@@ -70,7 +70,7 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
         public PixelNormalization Normalization = PixelNormalization.UnitRange;
 
         /// <summary>Bit ranges and scaling of the quantizers (learned widths from 8 down to at least 2 by default).</summary>
-        public QuantizationSettings Quantization = new();
+        public QuantizationOptions Quantization = new();
 
         /// <summary>
         /// How the transformer scores; null picks <see cref="SegmentationScorer.DefaultMode"/>: the integer engine for a
@@ -187,9 +187,9 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
             ? LabeledImages.Read(validationSet, options, "validation set", expected: training.Shape, ValidationSetHint)
             : null;
         var shape = training.Shape;
-        if (shape.Height % QuantUNetOptions.SizeMultiple != 0 || shape.Width % QuantUNetOptions.SizeMultiple != 0)
+        if (shape.Height % ArchitectureOptions.SizeMultiple != 0 || shape.Width % ArchitectureOptions.SizeMultiple != 0)
             throw ColumnErrors.Mismatch(options.ImageColumnName, "image",
-                $"height and width that are multiples of {QuantUNetOptions.SizeMultiple} (four 2x2 poolings); resize with ResizeImages", $"{shape.Height}x{shape.Width} images");
+                $"height and width that are multiples of {ArchitectureOptions.SizeMultiple} (four 2x2 poolings); resize with ResizeImages", $"{shape.Height}x{shape.Width} images");
 
         int seed = options.Seed ?? _host.Rand.Next();
         using var channel = _host.Start("Training");
@@ -200,7 +200,7 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
             + $"{(validation is null ? "" : $", validating on {validation.Samples.Count}")}, base width {options.BaseWidth}, "
             + $"{(options.Quantize && options.FloatWarmStartEpochs > 0 ? $"{options.FloatWarmStartEpochs} float epochs then " : "")}{options.Epochs} epochs, seed {seed}."));
 
-        var architecture = new QuantUNetOptions
+        var architecture = new ArchitectureOptions
         {
             InputChannels = shape.Channels, BaseWidth = options.BaseWidth, Quantize = options.Quantize,
             Normalization = options.Normalization, Quantization = options.Quantization,

@@ -38,6 +38,6 @@ public static class TrainedTransformer
         var mode = options.ScoringMode ?? SegmentationScorer.DefaultMode(package);
         SegmentationScorer.CheckMode(package, mode);
         ScorerProviders.Register(TorchScorerProvider.Instance);
-        return new QuantUNetTransformer(new SegmentationModel(new TransformerSettings(options.Columns, mode, options.ScoringBatchSize), package));
+        return new QuantUNetTransformer(new SegmentationModel(new TransformerOptions(options.Columns, mode, options.ScoringBatchSize), package));
     }
 }

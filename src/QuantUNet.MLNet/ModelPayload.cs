@@ -5,7 +5,7 @@ using QuantUNet.Integer.Package;
 namespace QuantUNet.MLNet;
 
 /// <summary>
-/// The <see cref="MLNetPayload"/> of a <see cref="QuantUNetTransformer"/>: its <see cref="TransformerSettings"/> as the
+/// The <see cref="MLNetPayload"/> of a <see cref="QuantUNetTransformer"/>: its <see cref="TransformerOptions"/> as the
 /// header, its <see cref="ModelPackage"/> as the section. Reads the previous payload format too.
 /// </summary>
 internal static class ModelPayload
@@ -20,10 +20,10 @@ internal static class ModelPayload
     public static SegmentationModel FromParts((JsonElement Settings, ModelPackage Package) parts, string source)
     {
         var (settingsJson, package) = parts;
-        TransformerSettings? settings;
+        TransformerOptions? settings;
         try
         {
-            settings = settingsJson.Deserialize<TransformerSettings>(ChecksummedFrame.Json);
+            settings = settingsJson.Deserialize<TransformerOptions>(ChecksummedFrame.Json);
         }
         catch (JsonException e)
         {
@@ -36,7 +36,7 @@ internal static class ModelPayload
     }
 
     /// <summary>What makes the settings unusable, or null. JSON leaves missing fields null or zero.</summary>
-    private static string? Problem(TransformerSettings settings, ModelDescription description)
+    private static string? Problem(TransformerOptions settings, ModelDescription description)
     {
         if (settings.Columns is not { Image.Length: > 0, Score.Length: > 0, PredictedLabel.Length: > 0 })
             return "the image, score and predicted-label column names are required.";

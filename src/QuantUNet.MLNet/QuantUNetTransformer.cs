@@ -21,7 +21,7 @@ public sealed class QuantUNetTransformer : ITransformer, IDisposable
 
     internal SegmentationModel Model { get; }
 
-    internal TransformerSettings Settings => Model.Settings;
+    internal TransformerOptions Settings => Model.Settings;
 
     /// <summary>Whether a scoring engine is loaded now.</summary>
     internal bool HasScorer => _scorer is not null;

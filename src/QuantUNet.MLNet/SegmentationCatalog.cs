@@ -88,7 +88,7 @@ public sealed class SegmentationCatalog
     {
         ArgumentNullException.ThrowIfNull(package);
         return new QuantUNetTransformer(new SegmentationModel(
-            new TransformerSettings(ColumnNames.Default, SegmentationScorer.DefaultMode(package), SegmentationScorer.DefaultBatchSize), package));
+            new TransformerOptions(ColumnNames.Default, SegmentationScorer.DefaultMode(package), SegmentationScorer.DefaultBatchSize), package));
     }
 
     /// <summary>Segmentation trainers; extension methods add them, one assembly per engine.</summary>

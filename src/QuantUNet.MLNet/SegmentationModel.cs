@@ -10,10 +10,10 @@ internal sealed record ColumnNames(string Image, string Score, string PredictedL
 }
 
 /// <summary>What the transformer adds to a model: the columns it reads and writes, its scoring mode and batch; the header of its saved payload.</summary>
-internal sealed record TransformerSettings(ColumnNames Columns, ScoringMode ScoringMode, int ScoringBatchSize);
+internal sealed record TransformerOptions(ColumnNames Columns, ScoringMode ScoringMode, int ScoringBatchSize);
 
 /// <summary>A trained QuantU-Net as the transformer carries and saves it: its settings and the model package, unchanged.</summary>
-internal sealed record SegmentationModel(TransformerSettings Settings, ModelPackage Package)
+internal sealed record SegmentationModel(TransformerOptions Settings, ModelPackage Package)
 {
     public ModelDescription Description => Package.Description;
 }

@@ -22,7 +22,7 @@ public static class QonnxExporter
     {
         var graph = new GraphWriter(13);
         UNetGraph.Write(graph, IntegerGraph.Specs(model), model.Header.InputChannels, model.Header.Normalization, new Emitter(model));
-        return graph.Model("QuantU-Net as QONNX (Quant nodes with the learned per-layer bit widths)", IntegerGraph.Metadata(model, "qonnx"), (Domain, 1));
+        return graph.Model("QuantU-Net as QONNX (Quant nodes with the learned per-layer bitwidths)", IntegerGraph.Metadata(model, "qonnx"), (Domain, 1));
     }
 
     private sealed class Emitter(IntegerModel model) : ILayerEmitter

@@ -12,7 +12,7 @@ internal static class UntrainedModel
     /// <returns><paramref name="path"/>.</returns>
     public static string Save(string path, int imageSize)
     {
-        using var model = SegmentationTrainer.CreateModel(new QuantUNetOptions { BaseWidth = 4, Quantize = false }, seed: 1);
+        using var model = SegmentationTrainer.CreateModel(new ArchitectureOptions { BaseWidth = 4, Quantize = false }, seed: 1);
         ModelFile.Save(model, path, ImageSize.Square(imageSize), new TrainingRecord());
         return path;
     }

@@ -24,6 +24,6 @@ internal static class TinyModels
         {
             ImageChannels = 1, ImageHeight = Size, ImageWidth = Size, Quantized = true, BaseWidth = 4, Layers = [new LayerWidths("final", 4, 8, 1, 1)],
         };
-        return new SegmentationModel(new TransformerSettings(ColumnNames.Default, ScoringMode.Integer, 4), new ModelPackage(description, ReadOnlyMemory<byte>.Empty, integerModel));
+        return new SegmentationModel(new TransformerOptions(ColumnNames.Default, ScoringMode.Integer, 4), new ModelPackage(description, ReadOnlyMemory<byte>.Empty, integerModel));
     }
 }

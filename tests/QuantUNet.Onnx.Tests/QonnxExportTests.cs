@@ -42,7 +42,7 @@ public sealed class QonnxExportTests
                 Assert.AreEqual((0L, 0L), (Attribute(quant, "signed"), Attribute(quant, "narrow")), layer.Name);
                 Assert.AreEqual($"{layer.Name}_input_scale", quant.Input[1]);
                 Assert.AreEqual("ROUND", quant.Attribute.Single(a => a.Name == "rounding_mode").S.ToStringUtf8());
-                Assert.IsTrue(initializers.ContainsKey(quant.Input[3]), "bit widths are static initializers");
+                Assert.IsTrue(initializers.ContainsKey(quant.Input[3]), "bitwidths are static initializers");
             }
         }
     }

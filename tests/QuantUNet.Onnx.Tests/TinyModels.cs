@@ -52,14 +52,14 @@ internal static class TinyModels
     {
         // Pinned to a plain recipe with activation widths free down to 2 bits, so that the mixed copy below can hold every
         // width from 2 to 8; BatchNorm plays no part here (it is folded into the integer model the exports start from).
-        // 32 steps, so the widths move at QuantizerLearningRate itself (TrainingOptions.BitWidthLearningRate): in fewer,
+        // 32 steps, so the widths move at QuantizerLearningRate itself (TrainingOptions.BitwidthLearningRate): in fewer,
         // they would race to 2 bits and leave a model whose logits are exact ties at many pixels.
         var options = new TrainingOptions
         {
             Epochs = 8, BatchSize = 8, QuantizerLearningRate = 0.2, Seed = 3, Threads = 2,
             Augmentation = AugmentationKind.Flips, LearningRateSchedule = LearningRateScheduleKind.Constant, FrozenWidthFraction = 0,
         };
-        var architecture = new QuantUNetOptions
+        var architecture = new ArchitectureOptions
         {
             BaseWidth = 4, BatchNorm = false,
             Quantization = new() { ActivationBits = new(Min: 2), ImageBits = new(Min: 2) },
@@ -79,8 +79,8 @@ internal static class TinyModels
         using var _ = no_grad();
         foreach (var (layer, i) in model.Layers.Select((l, i) => (l, i)))
         {
-            layer.WeightQuantizer.BitWidth.Offset.fill_(weightBits(i) - layer.WeightQuantizer.BitWidth.MinBits);
-            layer.InputQuantizer.BitWidth.Offset.fill_(activationBits(i) - layer.InputQuantizer.BitWidth.MinBits);
+            layer.WeightQuantizer.Bitwidth.Offset.fill_(weightBits(i) - layer.WeightQuantizer.Bitwidth.MinBits);
+            layer.InputQuantizer.Bitwidth.Offset.fill_(activationBits(i) - layer.InputQuantizer.Bitwidth.MinBits);
         }
     }
 }

@@ -143,7 +143,7 @@ public sealed class IntegerExportTests
         {
             // 8-bit weights and inputs whatever training learned, so the worst case (N * max input * channels) is far above the
             // 2048 codes of headroom left below.
-            foreach (var width in new[] { final.WeightQuantizer.BitWidth, final.InputQuantizer.BitWidth })
+            foreach (var width in new[] { final.WeightQuantizer.Bitwidth, final.InputQuantizer.Bitwidth })
                 width.Offset.fill_(width.MaxBits - width.MinBits);
             final.Weight.fill_(1); // every code +N: the worst case adds N * max input * channels
             using var step = Float64Twin.InputStep(final.InputQuantizer, ScalarType.Float32) * final.WeightQuantizer.FakeQuantize(final.Weight).Scale.flatten();
@@ -221,8 +221,8 @@ public sealed class IntegerExportTests
         using var _ = no_grad();
         foreach (var (layer, i) in model.Layers.Select((l, i) => (l, i)))
         {
-            layer.WeightQuantizer.BitWidth.Offset.fill_(weightBits(i) - layer.WeightQuantizer.BitWidth.MinBits);
-            layer.InputQuantizer.BitWidth.Offset.fill_(activationBits(i) - layer.InputQuantizer.BitWidth.MinBits);
+            layer.WeightQuantizer.Bitwidth.Offset.fill_(weightBits(i) - layer.WeightQuantizer.Bitwidth.MinBits);
+            layer.InputQuantizer.Bitwidth.Offset.fill_(activationBits(i) - layer.InputQuantizer.Bitwidth.MinBits);
         }
     }
 }

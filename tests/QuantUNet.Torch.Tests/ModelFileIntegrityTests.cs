@@ -47,7 +47,7 @@ public sealed class ModelFileIntegrityTests
             ["Model"] = JsonSerializer.SerializeToNode(model.Options with { Quantize = true }),
             ["Metadata"] = new JsonObject { ["Seed"] = 7, ["Metrics"] = new JsonObject { ["imageSize"] = 16 } },
         };
-        Assert.IsTrue(json["Model"]!.AsObject().Remove(nameof(QuantUNetOptions.BatchNorm)));
+        Assert.IsTrue(json["Model"]!.AsObject().Remove(nameof(ArchitectureOptions.BatchNorm)));
         ChecksummedFrame.Save(path, new ChecksummedFrame.Kind("QUNETPT1"u8.ToArray(), 1, "model file"), JsonSerializer.SerializeToUtf8Bytes(json), [ModelFile.SaveState(model)]);
 
         var (loaded, _) = ModelFile.Load(path);

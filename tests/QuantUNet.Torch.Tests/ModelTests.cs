@@ -32,12 +32,12 @@ public sealed class ModelTests
     [TestMethod]
     public void BitwidthSettingsOutsideTheIntegerDatapathAreRefusedWhenTheModelIsMade()
     {
-        var wide = new QuantUNetOptions { BaseWidth = 2, Quantization = new() { WeightBits = new(Initial: 12, Max: 16) } };
+        var wide = new ArchitectureOptions { BaseWidth = 2, Quantization = new() { WeightBits = new(Initial: 12, Max: 16) } };
         var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new QuantUNetModel(wide));
         Assert.AreEqual("Quantization.WeightBits", error.ParamName);
         StringAssert.Contains(error.Message, "must lie within 2..8 bits");
 
-        var zeroFloor = new QuantUNetOptions { BaseWidth = 2, Quantization = new() { ActivationBits = new(Min: 0) } };
+        var zeroFloor = new ArchitectureOptions { BaseWidth = 2, Quantization = new() { ActivationBits = new(Min: 0) } };
         Assert.AreEqual("Quantization.ActivationBits", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new QuantUNetModel(zeroFloor)).ParamName);
 
         // Refused before any native module exists: nothing half-made is left for a finalizer (one crashed the test host).

@@ -14,7 +14,7 @@ public sealed class QuantizerTests
     [DataRow(40f, 8)]
     public void BitsAreWholeAndInsideTheirRange(float offset, int expected)
     {
-        using var bits = new LearnedBitWidth("b", 8);
+        using var bits = new LearnedBitwidth("b", 8);
         using (no_grad()) bits.Offset.fill_(offset);
         using var value = bits.Bits();
         Assert.AreEqual(expected, value.item<float>());
@@ -24,7 +24,7 @@ public sealed class QuantizerTests
     [TestMethod]
     public void ProjectionKeepsTheOffsetInRange()
     {
-        using var bits = new LearnedBitWidth("b", 8, minBits: 2, maxBits: 8);
+        using var bits = new LearnedBitwidth("b", 8, minBits: 2, maxBits: 8);
         using (no_grad()) bits.Offset.fill_(9.5f);
         bits.Project();
         Assert.AreEqual(6f, bits.Offset.item<float>());
@@ -41,7 +41,7 @@ public sealed class QuantizerTests
     public void QuantizedWeightsTakeAtMostTwoToTheBValuesPerChannel(int b)
     {
         manual_seed(1);
-        using var quantizer = new WeightQuantizer("w", [6, 5, 3, 3], 0, new BitWidthSettings(Initial: b), WeightScaling.MaxAbs);
+        using var quantizer = new WeightQuantizer("w", [6, 5, 3, 3], 0, new BitwidthOptions(Initial: b), WeightScaling.MaxAbs);
         using var weight = randn(6, 5, 3, 3);
         using var quantized = quantizer.forward(weight);
         using var integers = quantizer.Integers(weight);
@@ -58,7 +58,7 @@ public sealed class QuantizerTests
     [TestMethod]
     public void ActivationCodesAreUnsignedIntegersOnTheStepGrid()
     {
-        using var quantizer = new ActivationQuantizer("a", new BitWidthSettings(Initial: 3), new ActivationThresholdSettings(Fixed: 2.0));
+        using var quantizer = new ActivationQuantizer("a", new BitwidthOptions(Initial: 3), new ActivationThresholdOptions(Fixed: 2.0));
         using var x = linspace(-1, 3, 101);
         using var integers = quantizer.Integers(x);
         Assert.AreEqual(2.0 / 7, quantizer.Scale().item<float>(), 1e-6);
@@ -81,8 +81,8 @@ public sealed class QuantizerTests
         Assert.AreEqual(1.0, x.grad!.item<float>(), 1e-6, "dy/dx in range");
         Assert.AreEqual((q - u) / n, quantizer.LearnedThreshold!.Value.grad!.item<float>(), 1e-5, "dy/dT in range");
         double expectedBitGradient = r * Math.Log(2) * Math.Pow(2, b) / (Math.Pow(2, b) - 1);
-        Assert.AreEqual(expectedBitGradient, quantizer.BitWidth.Offset.grad!.item<float>(), 1e-5, "dy/db in range");
-        Assert.AreNotEqual(0.0, quantizer.BitWidth.Offset.grad!.item<float>());
+        Assert.AreEqual(expectedBitGradient, quantizer.Bitwidth.Offset.grad!.item<float>(), 1e-5, "dy/db in range");
+        Assert.AreNotEqual(0.0, quantizer.Bitwidth.Offset.grad!.item<float>());
     }
 
     [TestMethod]
@@ -94,13 +94,13 @@ public sealed class QuantizerTests
         Assert.AreEqual(2.0, y.item<float>(), 1e-6);
         Assert.AreEqual(0.0, x.grad!.item<float>(), "dy/dx clamped");
         Assert.AreEqual(1.0, quantizer.LearnedThreshold!.Value.grad!.item<float>(), 1e-6, "dy/dT clamped");
-        Assert.AreEqual(0.0, quantizer.BitWidth.Offset.grad!.item<float>(), 1e-6, "dy/db clamped");
+        Assert.AreEqual(0.0, quantizer.Bitwidth.Offset.grad!.item<float>(), 1e-6, "dy/db clamped");
     }
 
     [TestMethod]
     public void ANegativeWeightClampedAtMinusTGetsGradientOnTheThresholdOnly()
     {
-        using var quantizer = new WeightQuantizer("w", [1, 2], 0, new BitWidthSettings(Initial: 4), WeightScaling.LearnedThreshold);
+        using var quantizer = new WeightQuantizer("w", [1, 2], 0, new BitwidthOptions(Initial: 4), WeightScaling.LearnedThreshold);
         quantizer.LearnedThreshold!.InitializeFrom(tensor(1f));
         using var weight = tensor(new[] { -1.5f, 0.4f }, requires_grad: true).reshape(1, 2).detach().requires_grad_(true);
         using var y = quantizer.forward(weight);
@@ -108,7 +108,7 @@ public sealed class QuantizerTests
         Assert.AreEqual(-1.0, y[0, 0].item<float>(), 1e-6);
         Assert.AreEqual(0.0, weight.grad![0, 0].item<float>(), "dy/dw clamped");
         Assert.AreEqual(-1.0, quantizer.LearnedThreshold.Value.grad!.sum().item<float>(), 1e-6, "dy/dT at -T");
-        Assert.AreEqual(0.0, quantizer.BitWidth.Offset.grad!.item<float>(), 1e-6, "dy/db clamped");
+        Assert.AreEqual(0.0, quantizer.Bitwidth.Offset.grad!.item<float>(), 1e-6, "dy/db clamped");
     }
 
     /// <summary>
@@ -120,10 +120,10 @@ public sealed class QuantizerTests
     public void TheFusedOpsGradientsMatchThePlainAutogradQuantizer()
     {
         manual_seed(5);
-        using var weights = new WeightQuantizer("w", [3, 8], 0, new BitWidthSettings(Initial: 3), WeightScaling.LearnedThreshold);
+        using var weights = new WeightQuantizer("w", [3, 8], 0, new BitwidthOptions(Initial: 3), WeightScaling.LearnedThreshold);
         weights.LearnedThreshold!.InitializeFrom(tensor(new[] { 0.5f, 1f, 1.5f }).reshape(3, 1));
         AssertSameGradients(weights, weights.LearnedThreshold, randn(3, 8));
-        using var activations = new ActivationQuantizer("a", new BitWidthSettings(Initial: 4), new ActivationThresholdSettings(CalibrationBatches: 1));
+        using var activations = new ActivationQuantizer("a", new BitwidthOptions(Initial: 4), new ActivationThresholdOptions(CalibrationBatches: 1));
         activations.LearnedThreshold!.InitializeFrom(tensor(1.2f));
         AssertSameGradients(activations, activations.LearnedThreshold, randn(2, 3, 5, 5));
     }
@@ -160,20 +160,20 @@ public sealed class QuantizerTests
     {
         using var scope = NewDisposeScope();
         manual_seed(9);
-        using var quantizer = new WeightQuantizer("w", [4, 2, 3, 3], 0, new BitWidthSettings(Initial: 3), WeightScaling.MaxAbs);
+        using var quantizer = new WeightQuantizer("w", [4, 2, 3, 3], 0, new BitwidthOptions(Initial: 3), WeightScaling.MaxAbs);
         var values = randn(4, 2, 3, 3);
         var upstream = randn(4, 2, 3, 3);
         Tensor[] Gradients(Func<Tensor, Tensor> quantize)
         {
             var x = values.detach().requires_grad_(true);
-            quantizer.BitWidth.Offset.grad = null;
+            quantizer.Bitwidth.Offset.grad = null;
             (quantize(x) * upstream).sum().backward();
-            return [x.grad!.clone(), quantizer.BitWidth.Offset.grad!.clone()];
+            return [x.grad!.clone(), quantizer.Bitwidth.Offset.grad!.clone()];
         }
         var fused = Gradients(quantizer.forward);
         var plain = Gradients(x =>
         {
-            var b = quantizer.BitWidth.Bits();
+            var b = quantizer.Bitwidth.Bits();
             var scale = x.abs().amax([1, 2, 3], keepdim: true).clamp_min(1e-8) / quantizer.Range.Max(b);
             return IntQuant.RoundSte(x / scale) * scale;
         });
@@ -189,14 +189,14 @@ public sealed class QuantizerTests
         {
             var x = values.detach().requires_grad_(true);
             threshold.Value.grad = null;
-            quantizer.BitWidth.Offset.grad = null;
+            quantizer.Bitwidth.Offset.grad = null;
             (quantize(x) * upstream).sum().backward();
-            return [x.grad!.clone(), threshold.Value.grad!.clone(), quantizer.BitWidth.Offset.grad!.clone()];
+            return [x.grad!.clone(), threshold.Value.grad!.clone(), quantizer.Bitwidth.Offset.grad!.clone()];
         }
         var fused = Gradients(quantizer.forward);
         var plain = Gradients(x =>
         {
-            var b = quantizer.BitWidth.Bits();
+            var b = quantizer.Bitwidth.Bits();
             var (min, max) = (quantizer.Range.Min(b), quantizer.Range.Max(b));
             var scale = threshold.Value / max;
             var rounded = IntQuant.RoundSte(x / scale);
@@ -211,7 +211,7 @@ public sealed class QuantizerTests
 
     private static (ActivationQuantizer Quantizer, Tensor X) GradientCase(double threshold, int b, double x0)
     {
-        var quantizer = new ActivationQuantizer("a", new BitWidthSettings(Initial: b), new ActivationThresholdSettings(CalibrationBatches: 1));
+        var quantizer = new ActivationQuantizer("a", new BitwidthOptions(Initial: b), new ActivationThresholdOptions(CalibrationBatches: 1));
         quantizer.LearnedThreshold!.InitializeFrom(tensor((float)threshold));
         var x = tensor((float)x0, requires_grad: true);
         return (quantizer, x);
@@ -220,7 +220,7 @@ public sealed class QuantizerTests
     [TestMethod]
     public void ThresholdCalibratesFromTheFirstBatchesThenFreezesItsStatistics()
     {
-        using var quantizer = new ActivationQuantizer("a", new BitWidthSettings(), new ActivationThresholdSettings(CalibrationBatches: 2, Percentile: 1));
+        using var quantizer = new ActivationQuantizer("a", new BitwidthOptions(), new ActivationThresholdOptions(CalibrationBatches: 2, Percentile: 1));
         quantizer.train();
         quantizer.forward(tensor(new[] { 0f, 1f, 4f })).Dispose();
         quantizer.forward(tensor(new[] { 0f, 2f })).Dispose();

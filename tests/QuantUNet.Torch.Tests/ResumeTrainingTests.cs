@@ -16,8 +16,8 @@ public sealed class ResumeTrainingTests
     // Two float epochs, then QuantU-Net from their weights for two QAT epochs of 3 steps (the second with frozen
     // widths), so that the activation thresholds calibrate (4 batches) across the stop in QAT epoch 1.
     private static readonly WarmStartSchedule Schedule = WarmStartSchedule.Split(4, warmStartEpoch: 2);
-    private static readonly QuantUNetOptions Architecture =
-        TestModels.Tiny() with { Quantization = new QuantizationSettings { ActivationThreshold = new ActivationThresholdSettings(CalibrationBatches: 4) } };
+    private static readonly ArchitectureOptions Architecture =
+        TestModels.Tiny() with { Quantization = new QuantizationOptions { ActivationThreshold = new ActivationThresholdOptions(CalibrationBatches: 4) } };
     private static readonly List<SegmentationSample> Training = TestModels.Blobs(12, 16, seed: 1);
     private static readonly List<SegmentationSample> Validation = TestModels.Blobs(4, 16, seed: 2);
 

@@ -7,7 +7,7 @@ namespace QuantUNet.Torch.Tests;
 /// <summary>Small models and data that keep the TorchSharp tests fast.</summary>
 internal static class TestModels
 {
-    public static QuantUNetOptions Tiny(bool quantize = true, int channels = 1) =>
+    public static ArchitectureOptions Tiny(bool quantize = true, int channels = 1) =>
         new() { InputChannels = channels, BaseWidth = 4, Quantize = quantize };
 
     public static QuantUNetModel Create(bool quantize = true, int seed = 7) =>

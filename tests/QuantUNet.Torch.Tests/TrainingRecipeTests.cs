@@ -96,17 +96,17 @@ public sealed class TrainingRecipeTests
         {
             foreach (var layer in model.Layers)
             {
-                layer.WeightQuantizer.BitWidth.Offset.fill_(3); // 5 weight bits
-                layer.InputQuantizer.BitWidth.Offset.fill_(2); // 6 activation bits over the floor of 4 (the image's too)
+                layer.WeightQuantizer.Bitwidth.Offset.fill_(3); // 5 weight bits
+                layer.InputQuantizer.Bitwidth.Offset.fill_(2); // 6 activation bits over the floor of 4 (the image's too)
             }
         }
-        var offsets = model.Layers.SelectMany(l => new[] { l.WeightQuantizer.BitWidth.Offset, l.InputQuantizer.BitWidth.Offset }).ToList();
+        var offsets = model.Layers.SelectMany(l => new[] { l.WeightQuantizer.Bitwidth.Offset, l.InputQuantizer.Bitwidth.Offset }).ToList();
 
         Tensor[] Gradients(TrainingOptions options)
         {
             foreach (var offset in offsets) offset.grad?.zero_();
             BitwidthLoss.Compute(model, options).backward();
-            return [.. model.Layers.Select(l => l.WeightQuantizer.BitWidth.Offset.grad!.clone()), .. model.Layers.Select(l => l.InputQuantizer.BitWidth.Offset.grad!.clone())];
+            return [.. model.Layers.Select(l => l.WeightQuantizer.Bitwidth.Offset.grad!.clone()), .. model.Layers.Select(l => l.InputQuantizer.Bitwidth.Offset.grad!.clone())];
         }
 
         var above = new TrainingOptions { TargetBits = 6.5 };
@@ -136,7 +136,7 @@ public sealed class TrainingRecipeTests
         var model = SegmentationTrainer.CreateModel(TestModels.Tiny(), Options.Seed);
         var result = SegmentationTrainer.Train(model, Slices, ValidationSlices, Options with { FrozenWidthFraction = 0.5 }, epochEnded: _ =>
         {
-            offsets.Add([.. model.Layers.SelectMany(l => new[] { l.WeightQuantizer.BitWidth.Offset, l.InputQuantizer.BitWidth.Offset }).Select(o => o.item<float>())]);
+            offsets.Add([.. model.Layers.SelectMany(l => new[] { l.WeightQuantizer.Bitwidth.Offset, l.InputQuantizer.Bitwidth.Offset }).Select(o => o.item<float>())]);
             weights.Add(model.Layers[5].Weight.data<float>().ToArray());
         });
 
@@ -197,9 +197,9 @@ public sealed class TrainingRecipeTests
     public void WidthsCanCrossTheirRangeWithinTheLearningStepsButNeverLearnSlowerThanTheQuantizerRate()
     {
         var options = new TrainingOptions();
-        Assert.AreEqual(0.02, options.BitWidthLearningRate(learningSteps: 300, rangeBits: 6), 1e-12);
-        Assert.AreEqual(options.QuantizerLearningRate, options.BitWidthLearningRate(learningSteps: 6_000, rangeBits: 6));
-        Assert.AreEqual(options.QuantizerLearningRate, options.BitWidthLearningRate(learningSteps: 0, rangeBits: 6));
+        Assert.AreEqual(0.02, options.BitwidthLearningRate(learningSteps: 300, rangeBits: 6), 1e-12);
+        Assert.AreEqual(options.QuantizerLearningRate, options.BitwidthLearningRate(learningSteps: 6_000, rangeBits: 6));
+        Assert.AreEqual(options.QuantizerLearningRate, options.BitwidthLearningRate(learningSteps: 0, rangeBits: 6));
     }
 
     private static TrainingResult Train(bool quantize, TrainingOptions options, IReadOnlyList<SegmentationSample>? validation) =>

@@ -139,9 +139,9 @@ internal static class BenchRun
     {
         const int seed = 1;
         var slices = new SyntheticMriGenerator(new SyntheticMriGenerator.Options { Size = ImageSize.Square(32), Seed = seed }).Generate(48);
-        var model = SegmentationTrainer.CreateModel(new QuantUNetOptions { BaseWidth = 8 }, seed);
+        var model = SegmentationTrainer.CreateModel(new ArchitectureOptions { BaseWidth = 8 }, seed);
         // 7 epochs of 6 steps, 5 of them with learning widths: 30 steps, so the widths move at the 0.2 asked for
-        // (TrainingOptions.BitWidthLearningRate) instead of racing to 2 bits.
+        // (TrainingOptions.BitwidthLearningRate) instead of racing to 2 bits.
         var options = new TrainingOptions { Epochs = 7, BatchSize = 8, QuantizerLearningRate = 0.2, Seed = seed };
         var clock = Stopwatch.StartNew();
         SegmentationTrainer.Train(model, slices, null, options);

@@ -17,8 +17,8 @@ internal static class DatasetOptions
     /// <exception cref="ArgumentException">The side is not a positive multiple of the U-Net's size multiple, or larger than the largest image read.</exception>
     public static int CheckSize(int size)
     {
-        if (size < QuantUNetOptions.SizeMultiple || size % QuantUNetOptions.SizeMultiple != 0 || size > ImageFile.MaxSide)
-            throw new ArgumentException($"--size {size}: the side must be a positive multiple of {QuantUNetOptions.SizeMultiple}, at most {ImageFile.MaxSide}.");
+        if (size < ArchitectureOptions.SizeMultiple || size % ArchitectureOptions.SizeMultiple != 0 || size > ImageFile.MaxSide)
+            throw new ArgumentException($"--size {size}: the side must be a positive multiple of {ArchitectureOptions.SizeMultiple}, at most {ImageFile.MaxSide}.");
         return size;
     }
 

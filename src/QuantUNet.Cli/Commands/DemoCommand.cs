@@ -33,7 +33,7 @@ internal static class DemoCommand
             if (runs < 1)
                 throw new ArgumentException($"--seeds {runs}: run the demo for at least one seed.");
             var directory = parse.GetValue(output)!.FullName;
-            var settings = parse.GetValue(quick) ? DemoSettings.Quick : DemoSettings.Full;
+            var settings = parse.GetValue(quick) ? DemoOptions.Quick : DemoOptions.Full;
             int first = parse.GetValue(seed);
             var report = DemoRun.Run(settings, first, parse.GetValue(threads), directory, Console.WriteLine);
             // The first seed's report is written once the others are done: it carries the spread over all of them.
@@ -54,7 +54,7 @@ internal static class DemoCommand
     public const string SeedFolderPrefix = "seed-";
 
     /// <summary>One further seed's complete demo run in <paramref name="folder"/> under <paramref name="directory"/>.</summary>
-    private static DemoReport.SeedFigures Run(DemoSettings settings, int seed, int threads, string directory, string folder)
+    private static DemoReport.SeedFigures Run(DemoOptions settings, int seed, int threads, string directory, string folder)
     {
         Console.WriteLine($"seed {seed} (into {folder}/)");
         var report = DemoRun.Run(settings, seed, threads, Path.Combine(directory, folder), Console.WriteLine);

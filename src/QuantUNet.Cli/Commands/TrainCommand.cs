@@ -36,7 +36,7 @@ internal static class TrainCommand
         };
         flags.AddTo(command);
         flags.Dataset.Data.Required = false; // not with --resume; checked below otherwise
-        TrainSettings NewSettings(ParseResult parse)
+        TrainCommandOptions NewSettings(ParseResult parse)
         {
             bool quantize = !parse.GetValue(floatOnly);
             double? budget = parse.GetValue(targetBits) is { } bits ? TrainFlags.CheckTargetBits(bits, $"{targetBits.Name} {bits.ToString(CultureInfo.InvariantCulture)}") : null;
@@ -87,17 +87,17 @@ internal static class TrainCommand
     }
 
     /// <summary>The settings of the run whose --out folder <paramref name="folder"/> is, as its checkpoint keeps them.</summary>
-    private static TrainSettings ResumedSettings(string folder)
+    private static TrainCommandOptions ResumedSettings(string folder)
     {
         if (!TrainingCheckpoint.ExistsIn(folder))
             throw new ArgumentException($"--resume {folder}: there is no {TrainingCheckpoint.FileName} in it, so it is not the --out folder of a train run.");
-        var stored = TrainingCheckpoint.LoadFrom(folder).CallerSettings?.Deserialize<TrainSettings>()
+        var stored = TrainingCheckpoint.LoadFrom(folder).CallerSettings?.Deserialize<TrainCommandOptions>()
             ?? throw new ArgumentException($"{TrainingCheckpoint.PathIn(folder)} holds no quantunet train settings.");
         return stored with { OutDirectory = folder };
     }
 
     /// <summary>The library's training options for <paramref name="settings"/>, checkpointing into its --out folder.</summary>
-    public static TrainingOptions TrainingOptionsOf(TrainSettings settings) => new()
+    public static TrainingOptions TrainingOptionsOf(TrainCommandOptions settings) => new()
     {
         Epochs = settings.Epochs, BatchSize = settings.Batch, Seed = settings.Seed, Threads = settings.Threads, CheckpointDirectory = settings.OutDirectory,
         TargetBits = settings.TargetBits,
@@ -105,7 +105,7 @@ internal static class TrainCommand
 
     /// <summary>Reads the slices and splits them by patient, warning about training data that cannot teach a model and saying what it read.</summary>
     /// <param name="strict">Whether the reader's data warnings are errors (--strict).</param>
-    public static (IReadOnlyList<SegmentationSample> Training, IReadOnlyList<SegmentationSample> Validation, TrainReport.SplitFacts Split) LoadSplit(TrainSettings settings, bool strict = false)
+    public static (IReadOnlyList<SegmentationSample> Training, IReadOnlyList<SegmentationSample> Validation, TrainReport.SplitFacts Split) LoadSplit(TrainCommandOptions settings, bool strict = false)
     {
         var samples = settings.Data.Load(ImageSize.Square(settings.Size), settings.Channels, strict);
         var (training, validation) = DatasetSplit.ByGroup(samples, settings.ValidationFraction, settings.Seed);
@@ -117,11 +117,11 @@ internal static class TrainCommand
         return (training, validation, split);
     }
 
-    private static TrainReport Run(TrainSettings settings, bool strict, CancellationToken cancellation)
+    private static TrainReport Run(TrainCommandOptions settings, bool strict, CancellationToken cancellation)
     {
         var clock = Stopwatch.StartNew();
         if (settings.Threads > 0) set_num_threads(settings.Threads);
-        var architecture = new QuantUNetOptions { InputChannels = settings.Channels, BaseWidth = settings.Width, Quantize = settings.Quantize };
+        var architecture = new ArchitectureOptions { InputChannels = settings.Channels, BaseWidth = settings.Width, Quantize = settings.Quantize };
         var options = TrainingOptionsOf(settings);
         var schedule = settings.Quantize ? WarmStartSchedule.Split(settings.Epochs, settings.FloatEpochs) : WarmStartSchedule.FloatOnly(settings.Epochs);
         int? warmStartEpoch = settings.Quantize ? schedule.WarmStartEpoch : null;

@@ -8,7 +8,7 @@ namespace QuantUNet.Cli.Commands;
 
 /// <summary>
 /// The training options train and sweep share, with the library's defaults (<see cref="TrainingOptions"/>,
-/// <see cref="QuantUNetOptions"/>) as theirs, and how they become <see cref="TrainSettings"/>.
+/// <see cref="ArchitectureOptions"/>) as theirs, and how they become <see cref="TrainCommandOptions"/>.
 /// </summary>
 internal sealed class TrainFlags
 {
@@ -22,7 +22,7 @@ internal sealed class TrainFlags
     public const int DefaultEpochs = 20;
 
     private static readonly TrainingOptions LibraryTraining = new();
-    private static readonly QuantUNetOptions LibraryArchitecture = new();
+    private static readonly ArchitectureOptions LibraryArchitecture = new();
 
     public DatasetSource.Options Dataset { get; } = new();
 
@@ -93,11 +93,11 @@ internal sealed class TrainFlags
     /// <summary>The settings of a run: every value checked first (<see cref="Validate"/>), then the channel count read from the images unless given.</summary>
     /// <exception cref="ArgumentException">A value is out of range; the message names the option.</exception>
     /// <exception cref="InvalidDataException">The channels are to come from a folder that mixes grey and colour images.</exception>
-    public TrainSettings Read(ParseResult parse, string outDirectory, bool quantize, double? targetBits)
+    public TrainCommandOptions Read(ParseResult parse, string outDirectory, bool quantize, double? targetBits)
     {
         Validate(parse);
         var data = Dataset.Read(parse);
-        return new TrainSettings(data, outDirectory, quantize, parse.GetValue(Size), parse.GetValue(Width), parse.GetValue(Epochs), parse.GetValue(FloatEpochs),
+        return new TrainCommandOptions(data, outDirectory, quantize, parse.GetValue(Size), parse.GetValue(Width), parse.GetValue(Epochs), parse.GetValue(FloatEpochs),
             parse.GetValue(Batch), parse.GetValue(ValidationFraction), parse.GetValue(Seed), parse.GetValue(Channels) ?? data.Channels(), parse.GetValue(Threads), targetBits);
     }
 

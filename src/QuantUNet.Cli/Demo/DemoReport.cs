@@ -16,7 +16,7 @@ namespace QuantUNet.Cli.Demo;
 /// <summary>What a demo run measured; serialised as report.json and rendered as report.md.</summary>
 internal sealed record DemoReport
 {
-    public required DemoSettings Settings { get; init; }
+    public required DemoOptions Settings { get; init; }
     public required int Seed { get; init; }
     public required int Threads { get; init; }
     public required int WarmStartEpoch { get; init; }

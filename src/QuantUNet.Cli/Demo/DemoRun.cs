@@ -22,7 +22,7 @@ internal static class DemoRun
 
     private const int TimedSteps = 15;
 
-    public static DemoReport Run(DemoSettings settings, int seed, int threads, string outDirectory, Action<string> log)
+    public static DemoReport Run(DemoOptions settings, int seed, int threads, string outDirectory, Action<string> log)
     {
         var clock = Stopwatch.StartNew();
         if (threads > 0) set_num_threads(threads);
@@ -75,7 +75,7 @@ internal static class DemoRun
     }
 
     /// <summary>The synthetic slices of a demo, split by patient into training and held-out sets; the same for the same settings and seed.</summary>
-    public static (IReadOnlyList<SegmentationSample> Training, IReadOnlyList<SegmentationSample> HeldOut) Data(DemoSettings settings, int seed)
+    public static (IReadOnlyList<SegmentationSample> Training, IReadOnlyList<SegmentationSample> HeldOut) Data(DemoOptions settings, int seed)
     {
         var generator = new SyntheticMriGenerator(new SyntheticMriGenerator.Options
         {
@@ -85,14 +85,14 @@ internal static class DemoRun
         return DatasetSplit.ByGroup(all, (double)settings.HeldOutSlices / all.Count, seed);
     }
 
-    private static QuantUNetOptions Architecture(DemoSettings settings, bool quantize = false) =>
+    private static ArchitectureOptions Architecture(DemoOptions settings, bool quantize = false) =>
         new() { InputChannels = 1, BaseWidth = settings.BaseWidth, Quantize = quantize };
 
-    private static DemoReport.StepTimes TimeSteps(DemoSettings settings, IReadOnlyList<SegmentationSample> training, TrainingOptions options, int seed)
+    private static DemoReport.StepTimes TimeSteps(DemoOptions settings, IReadOnlyList<SegmentationSample> training, TrainingOptions options, int seed)
     {
         var (images, masks) = SampleTensors.Stack(training.Take(settings.BatchSize).ToList());
         // Fresh models, so that timing does not disturb the trained ones; the warm-up ends calibration.
-        int warmup = new ActivationThresholdSettings().CalibrationBatches + 2;
+        int warmup = new ActivationThresholdOptions().CalibrationBatches + 2;
         using var floatModel = SegmentationTrainer.CreateModel(Architecture(settings, quantize: false), seed);
         using var quantModel = SegmentationTrainer.CreateModel(Architecture(settings, quantize: true), seed);
         var medians = StepTiming.MedianStepSeconds([floatModel, quantModel], images, masks, options, warmup, TimedSteps);

@@ -30,7 +30,7 @@ internal static class SweepRun
     public static string PointFolder(double target) => "bits-" + target.ToString(CultureInfo.InvariantCulture);
 
     /// <param name="settings">The training settings every run shares (--out the sweep's folder, no target bits).</param>
-    public static SweepReport Run(TrainSettings settings, IReadOnlyList<double> targets)
+    public static SweepReport Run(TrainCommandOptions settings, IReadOnlyList<double> targets)
     {
         var clock = Stopwatch.StartNew();
         if (settings.ValidationFraction == 0)
@@ -62,7 +62,7 @@ internal static class SweepRun
     /// Records the settings in a new sweep folder, or refuses a folder whose sweep had other ones, naming them: its runs
     /// and checkpoints belong to those. The targets are not settings of the folder; a new one adds a point.
     /// </summary>
-    private static void CheckSameSettings(TrainSettings settings)
+    private static void CheckSameSettings(TrainCommandOptions settings)
     {
         var path = Path.Combine(settings.OutDirectory, SettingsFileName);
         // The folder may move, so its path is not a setting.
@@ -103,7 +103,7 @@ internal static class SweepRun
     public const string ModelFileName = "model" + ModelPackage.Extension;
 
     /// <summary>Writes the package of <paramref name="model"/>; a QuantU-Net whose integer export is refused is an error here, since its point is scored by the integer engine.</summary>
-    private static ModelPackage SavePackage(QuantUNetModel model, TrainSettings settings, string path)
+    private static ModelPackage SavePackage(QuantUNetModel model, TrainCommandOptions settings, string path)
     {
         var package = ModelFile.Package(model, ImageSize.Square(settings.Size), new TrainingRecord { Seed = settings.Seed },
             problem => throw new InvalidDataException($"{path}: {problem}"));
@@ -113,7 +113,7 @@ internal static class SweepRun
 
     /// <summary>The float baseline, all its epochs, keeping its weights at the warm-start epoch for the QuantU-Nets.</summary>
     private static SweepReport.Point TrainFloat(
-        TrainSettings settings, WarmStartSchedule schedule, IReadOnlyList<SegmentationSample> training, IReadOnlyList<SegmentationSample> validation)
+        TrainCommandOptions settings, WarmStartSchedule schedule, IReadOnlyList<SegmentationSample> training, IReadOnlyList<SegmentationSample> validation)
     {
         var clock = Stopwatch.StartNew();
         var folder = Path.Combine(settings.OutDirectory, FloatFolder);
@@ -137,7 +137,7 @@ internal static class SweepRun
 
     /// <summary>QuantU-Net with bit budget <paramref name="target"/> from the float warm start, scored by the integer engine.</summary>
     private static SweepReport.Point TrainQuantized(
-        TrainSettings settings, WarmStartSchedule schedule, double target, IReadOnlyList<SegmentationSample> training,
+        TrainCommandOptions settings, WarmStartSchedule schedule, double target, IReadOnlyList<SegmentationSample> training,
         IReadOnlyList<SegmentationSample> validation, int scoringThreads)
     {
         var clock = Stopwatch.StartNew();
@@ -176,6 +176,6 @@ internal static class SweepRun
         });
     }
 
-    private static QuantUNetOptions Architecture(TrainSettings settings, bool quantize) =>
+    private static ArchitectureOptions Architecture(TrainCommandOptions settings, bool quantize) =>
         new() { InputChannels = settings.Channels, BaseWidth = settings.Width, Quantize = quantize };
 }

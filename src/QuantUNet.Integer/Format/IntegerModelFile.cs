@@ -133,7 +133,7 @@ public static class IntegerModelFile
             var kind = (IntegerLayerKind)reader.ReadByte();
             int weightBits = reader.ReadByte(), activationBits = reader.ReadByte(), outputs = reader.ReadByte();
             int inputs = reader.ReadInt32(), outputChannels = reader.ReadInt32();
-            if (!Enum.IsDefined(kind) || !BitWidthBounds.Weight.Contains(weightBits) || !BitWidthBounds.Activation.Contains(activationBits) || inputs < 1 || outputChannels < 1)
+            if (!Enum.IsDefined(kind) || !BitwidthBounds.Weight.Contains(weightBits) || !BitwidthBounds.Activation.Contains(activationBits) || inputs < 1 || outputChannels < 1)
                 throw new InvalidDataException($"layer {name}: malformed table entry (kind {(int)kind}, {weightBits}-bit weights, {inputs}x{outputChannels} channels).");
             double inputScale = reader.ReadDouble();
             var wiring = new (int, bool, int)[outputs];

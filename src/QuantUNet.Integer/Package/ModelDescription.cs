@@ -88,7 +88,7 @@ public sealed record ModelDescription
         if (Layers is not { Count: > 0 } || Layers.Any(l => l?.Name is null)) return "no layers.";
         if (Training?.Metrics is null) return "no training record.";
         var wrong = Layers.FirstOrDefault(l => Quantized
-            ? !BitWidthBounds.Weight.Contains(l.WeightBits) || !BitWidthBounds.Activation.Contains(l.ActivationBits)
+            ? !BitwidthBounds.Weight.Contains(l.WeightBits) || !BitwidthBounds.Activation.Contains(l.ActivationBits)
             : l.WeightBits != FloatBits || l.ActivationBits != FloatBits);
         return wrong is null ? null
             : $"layer {wrong.Name} has {wrong.WeightBits}-bit weights and {wrong.ActivationBits}-bit activations, impossible in a {(Quantized ? "quantized" : "float")} model.";

@@ -44,7 +44,7 @@ public static class Float64Twin
             var weights = codes * weightStep;
             if (quantizer.LearnedThreshold is null)
             {
-                var extreme = codes.abs() == quantizer.Range.Bounds(quantizer.BitWidth.Current).Max;
+                var extreme = codes.abs() == quantizer.Range.Bounds(quantizer.Bitwidth.Current).Max;
                 weights = weights.where(extreme.logical_not(), codes.sign() * MaxAbsThreshold.PerChannel(copy.Weight, quantizer.OutputChannelAxis));
             }
             copy.Weight.copy_(weights);
@@ -71,7 +71,7 @@ public static class Float64Twin
         return (bias / step).round();
     }
 
-    private static QuantUNetModel Construct(QuantUNetOptions options)
+    private static QuantUNetModel Construct(ArchitectureOptions options)
     {
         lock (Construction)
         {

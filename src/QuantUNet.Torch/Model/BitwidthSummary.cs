@@ -31,6 +31,6 @@ public sealed record BitwidthSummary(IReadOnlyList<LayerBitwidth> Layers)
 
     /// <summary>The model's widths; a float model's are <see cref="FloatBits"/>, whatever its unused quantizers hold.</summary>
     internal static BitwidthSummary Of(QuantUNetModel model) => new(model.Layers.Select(l => new LayerBitwidth(
-        l.GetName(), l.Kind, model.Quantize ? l.WeightQuantizer.BitWidth.Current : FloatBits, model.Quantize ? l.InputQuantizer.BitWidth.Current : FloatBits,
+        l.GetName(), l.Kind, model.Quantize ? l.WeightQuantizer.Bitwidth.Current : FloatBits, model.Quantize ? l.InputQuantizer.Bitwidth.Current : FloatBits,
         l.Weight.numel(), l.Bias.numel())).ToList());
 }

@@ -20,7 +20,7 @@ public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
     private readonly QuantizedLayer[] ordered;
     private bool quantize;
 
-    public QuantUNetModel(QuantUNetOptions options) : base(NameOnceValidated(options))
+    public QuantUNetModel(ArchitectureOptions options) : base(NameOnceValidated(options))
     {
         Options = options;
         var settings = options.Quantization;
@@ -51,13 +51,13 @@ public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
         Quantize = options.Quantize;
     }
 
-    public QuantUNetOptions Options { get; }
+    public ArchitectureOptions Options { get; }
 
     /// <summary>
     /// Validates <paramref name="options"/> before the base constructor makes the native module: a constructor that threw
     /// after it would leave a half-made module whose finalizer crashed the test host at some later garbage collection.
     /// </summary>
-    private static string NameOnceValidated(QuantUNetOptions options)
+    private static string NameOnceValidated(ArchitectureOptions options)
     {
         options.Validate();
         return "QuantUNet";
@@ -67,7 +67,7 @@ public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
     public IReadOnlyList<QuantizedLayer> Layers => ordered;
 
     /// <summary>The widest learnable range of a layer's weight width, in bits (max minus min).</summary>
-    public int LearnableWeightBitRange => ordered.Max(l => l.WeightQuantizer.BitWidth.MaxBits - l.WeightQuantizer.BitWidth.MinBits);
+    public int LearnableWeightBitRange => ordered.Max(l => l.WeightQuantizer.Bitwidth.MaxBits - l.WeightQuantizer.Bitwidth.MinBits);
 
     /// <summary>Switches every quantizer on (QAT) or off (float baseline).</summary>
     public bool Quantize
@@ -117,9 +117,9 @@ public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
     {
         foreach (var layer in ordered)
         {
-            layer.WeightQuantizer.BitWidth.Project();
+            layer.WeightQuantizer.Bitwidth.Project();
             layer.WeightQuantizer.LearnedThreshold?.Project();
-            layer.InputQuantizer.BitWidth.Project();
+            layer.InputQuantizer.Bitwidth.Project();
             layer.InputQuantizer.LearnedThreshold?.Project();
         }
     }
@@ -142,8 +142,8 @@ public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
         if (input.dim() != 4 || input.shape[1] != Options.InputChannels)
             throw new ArgumentException(
                 $"Expected images shaped [N, {Options.InputChannels}, H, W]; got [{string.Join(", ", input.shape)}].");
-        if (input.shape[2] % QuantUNetOptions.SizeMultiple != 0 || input.shape[3] % QuantUNetOptions.SizeMultiple != 0)
+        if (input.shape[2] % ArchitectureOptions.SizeMultiple != 0 || input.shape[3] % ArchitectureOptions.SizeMultiple != 0)
             throw new ArgumentException(
-                $"Image height and width must be multiples of {QuantUNetOptions.SizeMultiple}; got {input.shape[2]}x{input.shape[3]}.");
+                $"Image height and width must be multiples of {ArchitectureOptions.SizeMultiple}; got {input.shape[2]}x{input.shape[3]}.");
     }
 }

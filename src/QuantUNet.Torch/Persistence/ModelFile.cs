@@ -55,11 +55,11 @@ public static class ModelFile
     };
 
     /// <summary>The architecture a description states.</summary>
-    public static QuantUNetOptions Architecture(ModelDescription description) => new()
+    public static ArchitectureOptions Architecture(ModelDescription description) => new()
     {
         InputChannels = description.ImageChannels, BaseWidth = description.BaseWidth, Quantize = description.Quantized, BatchNorm = description.BatchNorm,
         Normalization = description.Normalization,
-        Quantization = description.Quantization?.Deserialize<QuantizationSettings>(ChecksummedFrame.Json) ?? new QuantizationSettings(),
+        Quantization = description.Quantization?.Deserialize<QuantizationOptions>(ChecksummedFrame.Json) ?? new QuantizationOptions(),
     };
 
     /// <summary>
@@ -118,7 +118,7 @@ public static class ModelFile
         return new ModelPackage(description, state, integerModel);
     }
 
-    private static QuantUNetModel LoadNetwork(QuantUNetOptions architecture, ReadOnlyMemory<byte> state, string source)
+    private static QuantUNetModel LoadNetwork(ArchitectureOptions architecture, ReadOnlyMemory<byte> state, string source)
     {
         var model = new QuantUNetModel(architecture);
         try

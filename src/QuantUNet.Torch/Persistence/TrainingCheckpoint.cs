@@ -21,8 +21,8 @@ public sealed record TrainingCheckpoint
     public const string FileName = "checkpoint.qtrain";
     private static readonly ChecksummedFrame.Kind Kind = new("QUNETCK1"u8.ToArray(), FormatVersion, "training checkpoint");
 
-    /// <summary>The network; each phase sets <see cref="QuantUNetOptions.Quantize"/> itself.</summary>
-    public required QuantUNetOptions Architecture { get; init; }
+    /// <summary>The network; each phase sets <see cref="ArchitectureOptions.Quantize"/> itself.</summary>
+    public required ArchitectureOptions Architecture { get; init; }
 
     /// <summary>The training settings, without the checkpoint folder (a run may move).</summary>
     public required TrainingOptions Options { get; init; }
@@ -91,7 +91,7 @@ public sealed record TrainingCheckpoint
     }
 
     /// <summary>The parts of the run that differ from this checkpoint's, by name; empty when it may resume.</summary>
-    public IReadOnlyList<string> Differences(QuantUNetOptions architecture, TrainingOptions options, WarmStartSchedule schedule, string dataFingerprint, JsonElement? callerSettings)
+    public IReadOnlyList<string> Differences(ArchitectureOptions architecture, TrainingOptions options, WarmStartSchedule schedule, string dataFingerprint, JsonElement? callerSettings)
     {
         var differences = new List<string>();
         if (Architecture != architecture with { Quantize = Architecture.Quantize }) differences.Add("architecture");

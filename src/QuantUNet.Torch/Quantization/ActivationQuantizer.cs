@@ -6,7 +6,7 @@ namespace QuantUNet.Torch.Quantization;
 /// <param name="Fixed">A constant threshold (1.0 for images normalised to [0, 1]); null to learn one.</param>
 /// <param name="CalibrationBatches">Training batches whose statistics initialise a learned threshold.</param>
 /// <param name="Percentile">The statistic those batches contribute (Brevitas uses 0.99999).</param>
-public sealed record ActivationThresholdSettings(double? Fixed = null, int CalibrationBatches = 20, double Percentile = 0.9999);
+public sealed record ActivationThresholdOptions(double? Fixed = null, int CalibrationBatches = 20, double Percentile = 0.9999);
 
 /// <summary>
 /// Unsigned per-tensor quantizer for non-negative activations (post-ReLU features, image intensities),
@@ -18,7 +18,7 @@ public sealed class ActivationQuantizer : Quantizer
     private readonly LearnedThreshold? learnedThreshold;
     private readonly double? fixedThreshold;
 
-    public ActivationQuantizer(string name, BitWidthSettings bitWidth, ActivationThresholdSettings threshold) : base(name, bitWidth)
+    public ActivationQuantizer(string name, BitwidthOptions bitwidth, ActivationThresholdOptions threshold) : base(name, bitwidth)
     {
         fixedThreshold = threshold.Fixed;
         if (fixedThreshold is null)
@@ -33,7 +33,7 @@ public sealed class ActivationQuantizer : Quantizer
     public Tensor Scale()
     {
         var threshold = learnedThreshold?.Value ?? (Tensor)tensor((float)fixedThreshold!.Value);
-        return threshold / Range.Max(BitWidth.Bits());
+        return threshold / Range.Max(Bitwidth.Bits());
     }
 
     protected override Tensor Threshold(Tensor x) =>

@@ -25,7 +25,7 @@ public abstract class QuantizedLayer : nn.Module<Tensor, Tensor>
     private readonly WeightQuantizer weightQuantizer;
     private readonly BatchNorm2d? norm;
 
-    protected QuantizedLayer(string name, long[] weightShape, int outputChannelAxis, QuantizationSettings settings, bool imageInput, bool batchNorm = false)
+    protected QuantizedLayer(string name, long[] weightShape, int outputChannelAxis, QuantizationOptions settings, bool imageInput, bool batchNorm = false)
         : base(name)
     {
         long outputs = weightShape[outputChannelAxis];
@@ -35,7 +35,7 @@ public abstract class QuantizedLayer : nn.Module<Tensor, Tensor>
         bias = nn.Parameter(zeros(outputs));
         inputQuantizer = new ActivationQuantizer("input_quant",
             imageInput ? settings.ImageBits : settings.ActivationBits,
-            imageInput ? new ActivationThresholdSettings(Fixed: 1.0) : settings.ActivationThreshold);
+            imageInput ? new ActivationThresholdOptions(Fixed: 1.0) : settings.ActivationThreshold);
         weightQuantizer = new WeightQuantizer("weight_quant", weightShape, outputChannelAxis, settings.WeightBits, settings.WeightScaling);
         if (batchNorm) norm = nn.BatchNorm2d(outputs);
         RegisterComponents();
@@ -98,7 +98,7 @@ public enum LayerKind
 /// <summary>A quantized 2-D convolution, stride 1, "same" padding.</summary>
 public sealed class QuantConv2d : QuantizedLayer
 {
-    public QuantConv2d(string name, long inChannels, long outChannels, int kernelSize, QuantizationSettings settings, bool imageInput = false, bool batchNorm = false)
+    public QuantConv2d(string name, long inChannels, long outChannels, int kernelSize, QuantizationOptions settings, bool imageInput = false, bool batchNorm = false)
         : base(name, [outChannels, inChannels, kernelSize, kernelSize], 0, settings, imageInput, batchNorm)
     {
         KernelSize = kernelSize;
@@ -114,7 +114,7 @@ public sealed class QuantConv2d : QuantizedLayer
 /// <summary>A quantized 2x2, stride-2 transposed convolution: the U-Net's learned upsampler.</summary>
 public sealed class QuantConvTranspose2d : QuantizedLayer
 {
-    public QuantConvTranspose2d(string name, long inChannels, long outChannels, QuantizationSettings settings)
+    public QuantConvTranspose2d(string name, long inChannels, long outChannels, QuantizationOptions settings)
         : base(name, [inChannels, outChannels, 2, 2], 1, settings, imageInput: false)
     {
     }

@@ -9,16 +9,16 @@ namespace QuantUNet.Torch.Quantization;
 /// </summary>
 public abstract class Quantizer : nn.Module<Tensor, Tensor>
 {
-    private readonly LearnedBitWidth bits;
+    private readonly LearnedBitwidth bits;
 
     /// <remarks>Subclasses call <c>RegisterComponents()</c> once their own parts exist.</remarks>
-    protected Quantizer(string name, BitWidthSettings bitWidth) : base(name)
+    protected Quantizer(string name, BitwidthOptions bitwidth) : base(name)
     {
-        bits = bitWidth.Create("bits");
+        bits = bitwidth.Create("bits");
     }
 
     public abstract IntegerRange Range { get; }
-    public LearnedBitWidth BitWidth => bits;
+    public LearnedBitwidth Bitwidth => bits;
 
     /// <summary>The dequantized tensor the float graph continues with.</summary>
     public override Tensor forward(Tensor x) => FakeQuantize(x).Value;

@@ -8,8 +8,8 @@ public sealed class WeightQuantizer : Quantizer
     private readonly LearnedThreshold? learnedThreshold;
 
     /// <param name="outputChannelAxis">0 for Conv2d weights [out, in, kh, kw]; 1 for ConvTranspose2d [in, out, kh, kw].</param>
-    public WeightQuantizer(string name, long[] weightShape, int outputChannelAxis, BitWidthSettings bitWidth, WeightScaling scaling)
-        : base(name, bitWidth)
+    public WeightQuantizer(string name, long[] weightShape, int outputChannelAxis, BitwidthOptions bitwidth, WeightScaling scaling)
+        : base(name, bitwidth)
     {
         OutputChannelAxis = outputChannelAxis;
         if (scaling == WeightScaling.LearnedThreshold)

@@ -37,21 +37,21 @@ public static class BitwidthLoss
         Tensor weightTerm;
         if (options.BitwidthLoss == BitwidthLossKind.PlainMean)
         {
-            weightTerm = Term(layers.Select(l => l.WeightQuantizer.BitWidth).ToList(), options.TargetBits);
+            weightTerm = Term(layers.Select(l => l.WeightQuantizer.Bitwidth).ToList(), options.TargetBits);
         }
         else
         {
             double total = layers.Sum(l => (double)l.Weight.numel());
-            var average = stack(layers.Select(l => l.WeightQuantizer.BitWidth.Bits().DividedBy(total / l.Weight.numel()))).sum();
-            weightTerm = Hinge(average, options.TargetBits).DividedBy(layers.Max(l => l.WeightQuantizer.BitWidth.MaxBits));
+            var average = stack(layers.Select(l => l.WeightQuantizer.Bitwidth.Bits().DividedBy(total / l.Weight.numel()))).sum();
+            weightTerm = Hinge(average, options.TargetBits).DividedBy(layers.Max(l => l.WeightQuantizer.Bitwidth.MaxBits));
         }
         if (!options.PenalizeActivationBits) return weightTerm;
-        var activationTerm = Term(layers.Select(l => l.InputQuantizer.BitWidth).ToList(), options.TargetBits);
+        var activationTerm = Term(layers.Select(l => l.InputQuantizer.Bitwidth).ToList(), options.TargetBits);
         return (weightTerm + activationTerm).DividedBy(2);
     }
 
     /// <summary>The plain mean of the widths over their maximum, or its excess over the target.</summary>
-    private static Tensor Term(IReadOnlyList<LearnedBitWidth> widths, double? target) => target is null
+    private static Tensor Term(IReadOnlyList<LearnedBitwidth> widths, double? target) => target is null
         ? stack(widths.Select(w => w.Bits().DividedBy(w.MaxBits))).mean()
         : Hinge(stack(widths.Select(w => w.Bits())).mean(), target).DividedBy(widths.Max(w => w.MaxBits));
 

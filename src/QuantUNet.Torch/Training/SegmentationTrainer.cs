@@ -19,7 +19,7 @@ public sealed record TrainingResult(QuantUNetModel Model, IReadOnlyList<EpochRec
 public static class SegmentationTrainer
 {
     /// <summary>Builds a model with weights drawn from <paramref name="seed"/>.</summary>
-    public static QuantUNetModel CreateModel(QuantUNetOptions options, int seed)
+    public static QuantUNetModel CreateModel(ArchitectureOptions options, int seed)
     {
         random.manual_seed(seed);
         return new QuantUNetModel(options);
@@ -95,7 +95,7 @@ public static class SegmentationTrainer
         int count = data.Count;
         int steps = (count + options.BatchSize - 1) / options.BatchSize;
         int frozenFrom = model.Quantize ? options.Epochs - options.FrozenWidthEpochs(options.Epochs) + 1 : int.MaxValue;
-        double widthRate = model.Quantize ? options.BitWidthLearningRate((long)(frozenFrom - 1) * steps, model.LearnableWeightBitRange) : 0;
+        double widthRate = model.Quantize ? options.BitwidthLearningRate((long)(frozenFrom - 1) * steps, model.LearnableWeightBitRange) : 0;
         for (int epoch = records.Count + 1; epoch <= options.Epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
@@ -174,7 +174,7 @@ public static class SegmentationTrainer
     /// <summary>
     /// Sets the groups' rates for step <paramref name="step"/> of <paramref name="totalSteps"/> in the phase: weights and
     /// thresholds follow <see cref="TrainingOptions.LearningRateSchedule"/> so that the model settles; bitwidth offsets keep
-    /// <paramref name="widthRate"/> (see <see cref="TrainingOptions.BitWidthLearningRate"/>; a width falls in whole bits: a
+    /// <paramref name="widthRate"/> (see <see cref="TrainingOptions.BitwidthLearningRate"/>; a width falls in whole bits: a
     /// decaying rate would only delay reaching a budget), 0 once the widths freeze, which Adam turns into no move at all.
     /// Returns the weights' rate.
     /// </summary>
@@ -187,7 +187,7 @@ public static class SegmentationTrainer
     }
 
     private static IEnumerable<Parameter> BitwidthOffsets(QuantUNetModel model) =>
-        model.Layers.SelectMany(l => new[] { l.WeightQuantizer.BitWidth.Offset, l.InputQuantizer.BitWidth.Offset });
+        model.Layers.SelectMany(l => new[] { l.WeightQuantizer.Bitwidth.Offset, l.InputQuantizer.Bitwidth.Offset });
 
     private static ValidationFigures Validate(QuantUNetModel model, Tensor images, Tensor masks, int batchSize)
     {

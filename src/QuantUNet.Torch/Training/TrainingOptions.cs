@@ -19,7 +19,7 @@ public sealed record TrainingOptions
     /// Adam learning rate of bitwidth offsets and thresholds. Dropping a bit takes the offset 0.5, and
     /// Adam moves it about one learning rate a step, so at the weights' 1e-3 bits would barely move.
     /// Thresholds follow <see cref="LearningRateSchedule"/> like the weights; bitwidth offsets keep at least this rate
-    /// (see <see cref="BitWidthLearningRate"/>) until <see cref="FrozenWidthFraction"/> freezes them.
+    /// (see <see cref="BitwidthLearningRate"/>) until <see cref="FrozenWidthFraction"/> freezes them.
     /// </summary>
     public double QuantizerLearningRate { get; init; } = 1e-2;
 
@@ -29,7 +29,7 @@ public sealed record TrainingOptions
     /// once in those steps. Adam moves an offset about one rate a step while the pull keeps its sign, so a fixed rate that suits a
     /// long phase leaves a short fine-tuning phase (6 width-learning epochs of 50 steps on the LGG development split) stuck above its budget.
     /// </summary>
-    public double BitWidthLearningRate(long learningSteps, int rangeBits) =>
+    public double BitwidthLearningRate(long learningSteps, int rangeBits) =>
         learningSteps <= 0 ? QuantizerLearningRate : Math.Max(QuantizerLearningRate, (double)rangeBits / learningSteps);
 
     /// <summary>

@@ -38,7 +38,7 @@ public static class WarmStartTraining
     /// <param name="callerSettings">Kept in the checkpoint (<see cref="TrainingCheckpoint.CallerSettings"/>) so that the caller can
     /// restart the run from the checkpoint alone; a checkpoint with other settings is not resumed.</param>
     public static WarmStartResult Train(
-        QuantUNetOptions architecture, IReadOnlyList<SegmentationSample> training, IReadOnlyList<SegmentationSample>? validation,
+        ArchitectureOptions architecture, IReadOnlyList<SegmentationSample> training, IReadOnlyList<SegmentationSample>? validation,
         TrainingOptions options, WarmStartSchedule schedule, Action<string, EpochRecord>? epochEnded = null, Action<string>? log = null,
         Action<TrainingProgress>? progress = null, JsonElement? callerSettings = null, CancellationToken cancellation = default)
     {
@@ -76,7 +76,7 @@ public static class WarmStartTraining
     }
 
     private static WarmStartResult Run(
-        QuantUNetModel? floatModel, QuantUNetModel? quantModel, QuantUNetOptions architecture,
+        QuantUNetModel? floatModel, QuantUNetModel? quantModel, ArchitectureOptions architecture,
         IReadOnlyList<SegmentationSample> training, IReadOnlyList<SegmentationSample>? validation, TrainingOptions options, WarmStartSchedule schedule,
         Action<string, EpochRecord>? epochEnded, Action<string>? log, Action<TrainingProgress>? progress, JsonElement? callerSettings,
         CancellationToken cancellation)

@@ -8,6 +8,6 @@ namespace QuantUNet.Cli.Training;
 /// </summary>
 /// <param name="Channels">Input channels, as given or as the data's images declare them (<see cref="DatasetSource.Channels"/>).</param>
 /// <param name="TargetBits">The bit budget of QuantU-Net's average weight bits; null: the paper's plain lambda term.</param>
-internal sealed record TrainSettings(
+internal sealed record TrainCommandOptions(
     DatasetSource Data, string OutDirectory, bool Quantize, int Size, int Width, int Epochs, int? FloatEpochs, int Batch,
     double ValidationFraction, int Seed, int Channels, int Threads, double? TargetBits = null);

@@ -4,13 +4,13 @@ namespace QuantUNet.Integer;
 /// The widths the integer datapath carries, and so the widths training may learn: the one statement of these bounds,
 /// checked when quantizer settings are made, when a model is exported and when one is loaded.
 /// </summary>
-public readonly record struct BitWidthBounds(int Min, int Max)
+public readonly record struct BitwidthBounds(int Min, int Max)
 {
     /// <summary>Signed weight codes: 2 bits is the narrowest with a non-zero value of each sign, 8 fits sbyte.</summary>
-    public static BitWidthBounds Weight { get; } = new(2, 8);
+    public static BitwidthBounds Weight { get; } = new(2, 8);
 
     /// <summary>Unsigned activation codes (after a ReLU, or image pixels): 1 to 8 bits fit byte.</summary>
-    public static BitWidthBounds Activation { get; } = new(1, 8);
+    public static BitwidthBounds Activation { get; } = new(1, 8);
 
     public bool Contains(int bits) => bits >= Min && bits <= Max;
 

@@ -1,10 +1,10 @@
 namespace QuantUNet.Torch.Quantization;
 
 /// <summary>The quantizer configuration every layer of a model shares.</summary>
-public sealed record QuantizationSettings
+public sealed record QuantizationOptions
 {
     /// <summary>Weight bitwidths: learned, from 8 bits down to at least 2 by default.</summary>
-    public BitWidthSettings WeightBits { get; init; } = new();
+    public BitwidthOptions WeightBits { get; init; } = new();
 
     /// <summary>
     /// The default floor of activation and image widths. Pushed by the bitwidth term with nothing to stop them, most
@@ -15,12 +15,12 @@ public sealed record QuantizationSettings
     public const int DefaultMinActivationBits = 4;
 
     /// <summary>Bitwidths of the activations entering each layer: learned, from 8 bits down to at least <see cref="DefaultMinActivationBits"/> by default.</summary>
-    public BitWidthSettings ActivationBits { get; init; } = new(Min: DefaultMinActivationBits);
+    public BitwidthOptions ActivationBits { get; init; } = new(Min: DefaultMinActivationBits);
 
     /// <summary>Bitwidth of the image entering the first layer (threshold fixed at 1.0: images are in [0, 1]), floored like <see cref="ActivationBits"/>.</summary>
-    public BitWidthSettings ImageBits { get; init; } = new(Min: DefaultMinActivationBits);
+    public BitwidthOptions ImageBits { get; init; } = new(Min: DefaultMinActivationBits);
 
     public WeightScaling WeightScaling { get; init; } = WeightScaling.MaxAbs;
 
-    public ActivationThresholdSettings ActivationThreshold { get; init; } = new();
+    public ActivationThresholdOptions ActivationThreshold { get; init; } = new();
 }

@@ -9,11 +9,11 @@ namespace QuantUNet.Torch.Quantization;
 /// inside [MinBits, MaxBits]. The offset is projected back into range after each optimiser step
 /// (<see cref="Project"/>) rather than clamped in the graph, so its gradient never dies at a bound.
 /// </summary>
-public sealed class LearnedBitWidth : nn.Module
+public sealed class LearnedBitwidth : nn.Module
 {
     private readonly Parameter offset;
 
-    public LearnedBitWidth(string name, int initialBits, int minBits = 2, int maxBits = 8, bool trainable = true)
+    public LearnedBitwidth(string name, int initialBits, int minBits = 2, int maxBits = 8, bool trainable = true)
         : base(name)
     {
         if (minBits < 1 || maxBits > 16 || minBits > maxBits)

@@ -4,7 +4,7 @@ using QuantUNet.Torch.Quantization;
 namespace QuantUNet.Torch.Model;
 
 /// <summary>The architecture of a QuantU-Net: a 4-level U-Net with 23 quantized weight layers.</summary>
-public sealed record QuantUNetOptions
+public sealed record ArchitectureOptions
 {
     /// <summary>Image channels: 1 (grey) or 3 (e.g. the LGG set's three MRI sequences).</summary>
     public int InputChannels { get; init; } = 1;
@@ -25,7 +25,7 @@ public sealed record QuantUNetOptions
     /// <summary>How the model maps incoming [0, 1] intensities before its input quantizer: part of the model, so scoring applies the one training used.</summary>
     public PixelNormalization Normalization { get; init; } = PixelNormalization.UnitRange;
 
-    public QuantizationSettings Quantization { get; init; } = new();
+    public QuantizationOptions Quantization { get; init; } = new();
 
     /// <summary>Height and width must be multiples of this (four 2x2 poolings).</summary>
     public const int SizeMultiple = 16;
@@ -34,8 +34,8 @@ public sealed record QuantUNetOptions
     {
         if (InputChannels < 1) throw new ArgumentOutOfRangeException(nameof(InputChannels), InputChannels, "Need at least one input channel.");
         if (BaseWidth < 1) throw new ArgumentOutOfRangeException(nameof(BaseWidth), BaseWidth, "Base width must be positive.");
-        Quantization.WeightBits.Validate(BitWidthBounds.Weight, $"{nameof(Quantization)}.{nameof(QuantizationSettings.WeightBits)}");
-        Quantization.ActivationBits.Validate(BitWidthBounds.Activation, $"{nameof(Quantization)}.{nameof(QuantizationSettings.ActivationBits)}");
-        Quantization.ImageBits.Validate(BitWidthBounds.Activation, $"{nameof(Quantization)}.{nameof(QuantizationSettings.ImageBits)}");
+        Quantization.WeightBits.Validate(BitwidthBounds.Weight, $"{nameof(Quantization)}.{nameof(QuantizationOptions.WeightBits)}");
+        Quantization.ActivationBits.Validate(BitwidthBounds.Activation, $"{nameof(Quantization)}.{nameof(QuantizationOptions.ActivationBits)}");
+        Quantization.ImageBits.Validate(BitwidthBounds.Activation, $"{nameof(Quantization)}.{nameof(QuantizationOptions.ImageBits)}");
     }
 }
