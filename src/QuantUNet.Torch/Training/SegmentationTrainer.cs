@@ -87,10 +87,13 @@ public static class SegmentationTrainer
     /// Trains the epochs after those in <paramref name="records"/> up to <c>options.Epochs</c>, appending a record
     /// for each and offering it to <paramref name="best"/> before <paramref name="epochEnded"/> sees it; <paramref name="random"/>
     /// shuffles and augments, so its state, the optimiser's and <paramref name="best"/>'s are all a resume needs.
+    /// The learning rates fall over <paramref name="scheduleEpochs"/> epochs (default <c>options.Epochs</c>; more when the
+    /// phase is the first part of a longer schedule, see <see cref="WarmStartSchedule.FloatScheduleEpochs"/>).
     /// </summary>
     internal static void TrainEpochs(
         QuantUNetModel model, Adam optimizer, TrainingData data, TrainingOptions options, TrainingRandom random, List<EpochRecord> records,
-        BestEpochTracker best, Action<TrainingProgress>? progress, Action<EpochRecord>? epochEnded, CancellationToken cancellation)
+        BestEpochTracker best, Action<TrainingProgress>? progress, Action<EpochRecord>? epochEnded, CancellationToken cancellation,
+        int? scheduleEpochs = null)
     {
         int count = data.Count;
         int steps = (count + options.BatchSize - 1) / options.BatchSize;
@@ -111,7 +114,7 @@ public static class SegmentationTrainer
                 var indices = order.Skip(step * options.BatchSize).Take(options.BatchSize).Select(i => (long)i).ToArray();
                 var index = tensor(indices);
                 var (x, y) = Augmentation.Apply(data.Images.index_select(0, index), data.Masks.index_select(0, index), options.Augmentation, random);
-                learningRate = SetLearningRates(optimizer, options, (long)(epoch - 1) * steps + step, (long)options.Epochs * steps, widthsFrozen ? 0 : widthRate);
+                learningRate = SetLearningRates(optimizer, options, (long)(epoch - 1) * steps + step, (long)(scheduleEpochs ?? options.Epochs) * steps, widthsFrozen ? 0 : widthRate);
                 var terms = Step(model, optimizer, x, y, options, bitwidthOn);
                 total += terms.Total; bce += terms.BinaryCrossEntropy; dice += terms.Dice; bits += terms.Bitwidth;
                 progress?.Invoke(new TrainingProgress(epoch, options.Epochs, step + 1, steps, terms.Total));

@@ -142,7 +142,7 @@ public static class WarmStartTraining
                 if (phase == TrainingPhase.Float && record.Epoch == schedule.WarmStartEpoch) SegmentationTrainer.CopyWeights(model, quantModel!);
                 if (directory is not null) SaveCheckpoint(phase, generator, optimizer);
                 epochEnded?.Invoke(Name(phase), record);
-            }, cancellation);
+            }, cancellation, phase == TrainingPhase.Float ? schedule.FloatScheduleEpochs : null);
         }
 
         // After both phases, so that the warm start and every checkpoint saw each model as its last epoch left it.
