@@ -43,6 +43,17 @@ internal static class MLNetInternals
     // Weak, so that registering does not keep an MLContext's catalog alive.
     private static readonly ConditionalWeakTable<ComponentCatalog, object> RegisteredCatalogs = new();
 
+    private static readonly Lazy<MethodInfo> CheckAliveMethod = new(() => Find(
+        Core.GetType("Microsoft.ML.Runtime.Contracts")?.GetMethod("CheckAlive", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic, [typeof(IHostEnvironment)]),
+        "Contracts.CheckAlive(IHostEnvironment)"));
+
+    /// <summary>
+    /// Throws ML.NET's <see cref="OperationCanceledException"/> when <paramref name="environment"/> (an MLContext or a host
+    /// registered on one) was cancelled, the check ML.NET's own trainers make each step.
+    /// </summary>
+    public static void CheckAlive(IHostEnvironment environment) =>
+        CheckAliveMethod.Value.Invoke(null, BindingFlags.DoNotWrapExceptions, null, [environment], null);
+
     /// <summary>A column of an estimator's output shape (its constructor is internal).</summary>
     public static SchemaShape.Column ShapeColumn(string name, SchemaShape.Column.VectorKind kind, DataViewType itemType) =>
         (SchemaShape.Column)SchemaColumnConstructor.Value.Invoke([name, kind, itemType, false, null]);

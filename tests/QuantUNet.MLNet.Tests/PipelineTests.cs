@@ -154,7 +154,7 @@ public sealed class PipelineTests
                 interleavePixelColors: false, scaleImage: 1f / 255))
             .Append(_mlContext.Segmentation().Trainers.QuantUNet(new QuantUNetTrainer.Options
             {
-                ImageColumnName = "Pixels", LabelColumnName = "Mask", BaseWidth = 4, Epochs = 1, Seed = 7,
+                ImageColumnName = "Pixels", LabelColumnName = "Mask", BaseWidth = 4, Epochs = 1, FloatWarmStartEpochs = 0, Seed = 7,
             }));
 
         using var model = pixels.Fit(_test);

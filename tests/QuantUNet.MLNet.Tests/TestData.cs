@@ -49,10 +49,10 @@ internal static class TestData
             .Append(mlContext.Transforms.ResizeImages("Mask", Size, Size))
             .Append(mlContext.Segmentation().Trainers.QuantUNet(options));
 
-    /// <summary>Options for a run of a second or so: base width 4, one epoch.</summary>
+    /// <summary>Options for a run of a second or so: base width 4, one quantization-aware epoch (no float warm start).</summary>
     public static QuantUNetTrainer.Options TinyOptions(string labelColumn = "Mask") => new()
     {
-        LabelColumnName = labelColumn, BaseWidth = 4, Epochs = 1, BatchSize = 4, Seed = 7, Threads = 2, ScoringBatchSize = 3,
+        LabelColumnName = labelColumn, BaseWidth = 4, Epochs = 1, FloatWarmStartEpochs = 0, BatchSize = 4, Seed = 7, Threads = 2, ScoringBatchSize = 3,
     };
 
     /// <summary>Slices as vector rows, with image dimensions ([1, H, W] by default) and mask dimensions [H, W] set in the schema.</summary>
