@@ -64,10 +64,8 @@ public sealed class BadInputTests
     {
         using var folder = new TempFolder();
         var data = MLContext.Data.LoadFromEnumerable(TestData.WriteFiles(folder.Path, 2));
-        var pipeline = MLContext.Transforms.LoadImages("Image", imageFolder: null, nameof(TestData.PathRow.ImagePath))
+        var pipeline = TestData.ImagePreprocessing(MLContext)
             .Append(MLContext.Transforms.LoadImages("Mask", imageFolder: null, nameof(TestData.PathRow.MaskPath)))
-            .Append(MLContext.Transforms.ResizeImages("Image", TestData.Size, TestData.Size))
-            .Append(MLContext.Transforms.ResizeImages("Mask", TestData.Size, TestData.Size))
             .AppendCacheCheckpoint(MLContext)
             .Append(MLContext.Segmentation().Trainers.QuantUNet(TestData.TinyOptions()));
 
