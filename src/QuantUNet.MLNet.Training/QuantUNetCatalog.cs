@@ -14,6 +14,7 @@ public static class QuantUNetCatalog
     }
 
     /// <summary>A QuantU-Net trainer with the common settings; the rest keep the defaults of <see cref="QuantUNetTrainer.Options"/>.</summary>
+    /// <param name="catalog">The segmentation trainers of an MLContext: <c>mlContext.Segmentation().Trainers</c>.</param>
     /// <param name="labelColumnName">The true masks: an MLImage column or a known-size float, byte or bool vector.</param>
     /// <param name="imageColumnName">The images: an MLImage column of known size or a float vector [C, H, W] in [0, 1].</param>
     /// <param name="epochs">All passes over the training data, the float warm start included; null keeps <see cref="QuantUNetTrainer.Options.Epochs"/>' default.</param>

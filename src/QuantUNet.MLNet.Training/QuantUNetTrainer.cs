@@ -216,6 +216,8 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
             new(field, FormattableString.Invariant($"{Owner}.{field} is {value}: {rule}"));
     }
 
+    /// <summary>The input shape with the transformer's output columns, after checking the image and label columns' kinds (their sizes are checked at <see cref="Fit"/>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A column is missing or of a kind the trainer cannot read (named in the message).</exception>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ImageColumn.CheckShape(inputSchema, _options.ImageColumnName);

@@ -8,6 +8,10 @@ namespace QuantUNet.MLNet;
 
 /// <summary>The header ML.NET writes before a component's saved bytes, in the terms of its internal <c>VersionInfo</c>.</summary>
 /// <param name="ModelSignature">Eight characters naming the saved format.</param>
+/// <param name="VerWrittenCur">The format version this build writes.</param>
+/// <param name="VerReadableCur">The oldest reader version that can read what this build writes.</param>
+/// <param name="VerWeCanReadBack">The oldest written version this build reads.</param>
+/// <param name="LoaderAssemblyName">The assembly ML.NET registers before looking the loader up.</param>
 /// <param name="LoaderSignature">Name of the loader ML.NET looks up in the MLContext's component catalog.</param>
 /// <param name="LoaderSignatureAlt">Loader tried when the first is not registered.</param>
 internal sealed record ModelVersion(

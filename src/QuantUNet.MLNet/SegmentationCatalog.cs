@@ -110,6 +110,7 @@ public sealed class SegmentationCatalog
     }
 
     /// <summary>A transformer over the model in <paramref name="stream"/> (see <see cref="LoadModel(string)"/>); writes no file.</summary>
+    /// <param name="stream">The model's bytes, read to the end; any format <see cref="LoadModel(string)"/> reads.</param>
     /// <param name="source">What to call the stream in error messages.</param>
     public QuantUNetTransformer LoadModel(Stream stream, string source = "the model stream")
     {
