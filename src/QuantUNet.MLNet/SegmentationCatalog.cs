@@ -12,8 +12,10 @@ public static class SegmentationMLContextExtensions
 
     /// <summary>
     /// Binary image segmentation: trainers (<c>Trainers.QuantUNet</c>, from QuantUNet.MLNet.Training) and
-    /// <see cref="SegmentationCatalog.Evaluate"/>. The first call also makes this MLContext able to load saved
-    /// QuantU-Net models, so in a fresh process call it once before <c>mlContext.Model.Load</c>.
+    /// <see cref="SegmentationCatalog.Evaluate"/>. The first call on an MLContext also makes that MLContext able to load
+    /// saved QuantU-Net models (ML.NET keeps loaders per MLContext), so call it once on each MLContext before
+    /// <c>mlContext.Model.Load</c>. It also installs, once per process, an <see cref="AppDomain.AssemblyResolve"/> handler
+    /// that answers only for QuantUNet's own assemblies and their exact references (for notebooks that load DLLs by path).
     /// </summary>
     public static SegmentationCatalog Segmentation(this MLContext mlContext)
     {
