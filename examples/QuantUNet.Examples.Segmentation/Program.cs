@@ -1,5 +1,6 @@
 // Trains a small QuantU-Net through ML.NET on synthetic MRI slices written as PNG files, evaluates it per patient,
-// saves it, loads it in a fresh MLContext and writes one predicted mask as a PNG.
+// saves it with a deployable scoring model that needs only the image, loads that in a fresh MLContext and writes one
+// predicted mask as a PNG.
 // Usage: dotnet run --project examples/QuantUNet.Examples.Segmentation -c Release [-- OUTPUT_FOLDER]
 using System.Diagnostics;
 using Microsoft.ML;
@@ -30,9 +31,11 @@ var test = mlContext.Data.LoadFromEnumerable(testSlices.Select(s => SliceFiles.O
 
 // 2. The pipeline: load and resize images and masks, then train QuantU-Net (small, so it runs in about a minute).
 //    The validation set reaches the trainer as given, so it goes through the loading steps first.
-var preprocessing = mlContext.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: nameof(SliceFiles.ImagePath))
+//    The image steps are kept apart: with the trained transformer they are the whole deployable scoring model (step 4).
+var imagePreprocessing = mlContext.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: nameof(SliceFiles.ImagePath))
+    .Append(mlContext.Transforms.ResizeImages("Image", Size, Size));
+var preprocessing = imagePreprocessing
     .Append(mlContext.Transforms.LoadImages("Mask", imageFolder: null, inputColumnName: nameof(SliceFiles.MaskPath)))
-    .Append(mlContext.Transforms.ResizeImages("Image", Size, Size))
     .Append(mlContext.Transforms.ResizeImages("Mask", Size, Size));
 var pipeline = preprocessing.Append(mlContext.Segmentation().Trainers.QuantUNet(new QuantUNetTrainer.Options
 {
@@ -40,8 +43,7 @@ var pipeline = preprocessing.Append(mlContext.Segmentation().Trainers.QuantUNet(
     LabelColumnName = "Mask",
     PredictedMaskImageColumnName = "PredictedMask",
     BaseWidth = 8,
-    FloatWarmStartEpochs = 6, // float first, then quantization-aware training from its weights
-    Epochs = 10,
+    Epochs = 16, // all epochs: the first 60% (10) train the float U-Net, the rest quantization-aware from its weights
     ValidationSet = preprocessing.Fit(test).Transform(test),
 }));
 Console.WriteLine("Training:");
@@ -55,23 +57,36 @@ Console.WriteLine($"Bitwidths: weights {quantUNet.Description.AverageWeightBits:
     + $"activations {quantUNet.Description.AverageActivationBits:F2}; {quantUNet.Description.SizeBytes:N0} bytes packed, "
     + $"{quantUNet.Description.SizeRatio:F1}x smaller than float32 ({quantUNet.Description.FloatSizeBytes:N0} bytes).");
 
-// 4. Save the whole pipeline, weights and bitwidths included, and load it in a fresh MLContext.
+// 4. Save the whole pipeline (for evaluating again: it reads masks), and the deployable scoring model: the image steps
+//    fitted on their own, then the trained transformer. It needs only ImagePath at prediction time.
 string modelPath = Path.Combine(output, "model.zip");
 mlContext.Model.Save(model, train.Schema, modelPath);
+string scoringPath = Path.Combine(output, "scoring-model.zip");
+var imageOnly = mlContext.Data.LoadFromEnumerable(Array.Empty<SliceImage>());
+var scoringModel = imagePreprocessing.Fit(imageOnly).Append(model.LastTransformer);
+mlContext.Model.Save(scoringModel, imageOnly.Schema, scoringPath);
 var fresh = new MLContext();
 fresh.Segmentation(); // lets this MLContext load QuantU-Net transformers
-var loaded = fresh.Model.Load(modelPath, out _);
-Console.WriteLine($"Saved and reloaded {modelPath} ({new FileInfo(modelPath).Length:N0} bytes).");
+var loaded = fresh.Model.Load(scoringPath, out _);
+Console.WriteLine($"Saved {modelPath} ({new FileInfo(modelPath).Length:N0} bytes) and the scoring model {scoringPath} "
+    + $"({new FileInfo(scoringPath).Length:N0} bytes), and reloaded the scoring model.");
 
-// 5. Score one held-out slice with a PredictionEngine and write its mask (masks are not read to score: MaskPath stays empty).
+// 5. Score one held-out slice with a PredictionEngine from the image alone and write its mask; then score it again with
+//    the loaded chain switched to the integer engine (WithScoringMode works on the whole chain).
 var slice = testSlices.First(s => s.HasForeground);
-using var engine = fresh.Model.CreatePredictionEngine<SliceFiles, MaskPrediction>(loaded);
-var prediction = engine.Predict(SliceFiles.Of(slice, dataFolder) with { MaskPath = "" });
+using var engine = fresh.Model.CreatePredictionEngine<SliceImage, MaskPrediction>(loaded);
+var prediction = engine.Predict(new SliceImage { ImagePath = SliceFiles.Of(slice, dataFolder).ImagePath });
 string maskPath = Path.Combine(output, $"{slice.Name}-predicted.png");
 prediction.PredictedMask.Save(maskPath);
 var sliceScore = new SegmentationEvaluator().Add(
     prediction.PredictedLabel.Select(p => p ? (byte)1 : (byte)0).ToArray(), slice.Mask, Size, Size);
-Console.WriteLine($"Predicted mask of {slice.Name} (Dice {sliceScore.Dice:P1}): {maskPath}");
+Console.WriteLine($"Predicted mask of {slice.Name} (Dice {sliceScore.Dice:P1}, {quantUNet.ScoringMode} scoring): {maskPath}");
+if (quantUNet.HasIntegerModel)
+{
+    using var integerEngine = fresh.Model.CreatePredictionEngine<SliceImage, MaskPrediction>(loaded.WithScoringMode(ScoringMode.Integer));
+    var integer = integerEngine.Predict(new SliceImage { ImagePath = SliceFiles.Of(slice, dataFolder).ImagePath });
+    Console.WriteLine($"Integer engine: {integer.PredictedLabel.Zip(prediction.PredictedLabel).Count(p => p.First == p.Second)} of {Size * Size} pixels decided alike.");
+}
 Console.WriteLine($"Done in {clock.Elapsed.TotalSeconds:F0} s.");
 
 namespace QuantUNet.MLNet.Examples
@@ -91,6 +106,12 @@ namespace QuantUNet.MLNet.Examples
             MaskPath = Path.Combine(folder, ImageFolderDataset.MasksFolder, slice.Name + ".png"),
             Patient = slice.GroupId,
         };
+    }
+
+    /// <summary>What a deployed app has at prediction time: the image alone.</summary>
+    internal sealed class SliceImage
+    {
+        public string ImagePath { get; set; } = "";
     }
 
     /// <summary>What the PredictionEngine returns for one slice.</summary>

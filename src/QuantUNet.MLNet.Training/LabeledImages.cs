@@ -37,6 +37,7 @@ internal sealed record LabeledImages(ImageShape Shape, IReadOnlyList<Segmentatio
             var pixels = new float[s.Values];
             var labels = new byte[s.Pixels];
             readImage(pixels);
+            ColumnErrors.CheckUnitRange(pixels, options.ImageColumnName, "image", cursor.Position);
             readMask(labels);
             string name = $"{dataName} row {cursor.Position}";
             samples.Add(new SegmentationSample(name, name, s.Channels, s.Height, s.Width, pixels, labels));

@@ -82,16 +82,20 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
         /// <summary>Images scored at once by the transformer.</summary>
         public int ScoringBatchSize = SegmentationScorer.DefaultBatchSize;
 
-        /// <summary>Quantization-aware training epochs (all epochs of the float baseline).</summary>
+        /// <summary>
+        /// All training epochs (passes over the training data), the float warm start included, as <c>quantunet train --epochs</c>
+        /// counts them: the default 10 are 6 float epochs and then 4 quantization-aware ones (see <see cref="FloatWarmStartEpochs"/>).
+        /// The float baseline (<see cref="Quantize"/> false) trains them all as float epochs.
+        /// </summary>
         public int Epochs = Defaults.Epochs;
 
         /// <summary>
-        /// Epochs of float training before quantization-aware training starts from its weights, on top of
-        /// <see cref="Epochs"/>; 0 trains quantized from scratch. A float start is the recipe that works on small data
-        /// (QuantUNet.Cli's demo uses it): from scratch, the 8-bit quantizers can leave a small network predicting
-        /// background only for many epochs. Ignored for the float baseline.
+        /// How many of the <see cref="Epochs"/> train the float U-Net before quantization-aware training starts from its
+        /// weights. Null (default): <see cref="WarmStartSchedule.WarmStartFraction"/> of them (at least one), the recipe the
+        /// README recommends and <c>quantunet train</c> uses; 0 trains quantized from scratch, where the 8-bit quantizers
+        /// can leave a small network predicting background only for many epochs. Ignored for the float baseline.
         /// </summary>
-        public int FloatWarmStartEpochs;
+        public int? FloatWarmStartEpochs;
 
         /// <summary>Images a training step (16).</summary>
         public int BatchSize = Defaults.BatchSize;
@@ -142,6 +146,13 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
         /// <summary>Called after every training step with the epoch, the step and the loss (float warm-start epochs come first, numbered on their own).</summary>
         public Action<TrainingProgress>? Progress;
 
+        /// <summary>
+        /// Stops <c>Fit</c> with an <see cref="OperationCanceledException"/> before the next training step, as cancelling
+        /// the MLContext does (<c>mlContext.CancelExecution()</c> of Microsoft.ML.Experimental); the model's native memory is
+        /// released and no checkpoint is left half-written (checkpoints are written whole, after an epoch).
+        /// </summary>
+        public CancellationToken CancellationToken;
+
         internal ColumnNames Columns => new(ImageColumnName, ScoreColumnName, PredictedLabelColumnName, PredictedMaskImageColumnName);
 
         internal TrainingOptions Training(int seed) => new()
@@ -152,25 +163,61 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
             Seed = seed, Threads = Threads, Augmentation = Augmentation, CheckpointDirectory = CheckpointDirectory,
         };
 
+        /// <summary>The float and quantization-aware epochs these options train: the split <c>quantunet train</c> makes.</summary>
+        internal WarmStartSchedule Schedule() =>
+            !Quantize ? WarmStartSchedule.FloatOnly(Epochs)
+            : FloatWarmStartEpochs == 0 ? WarmStartSchedule.QuantizedOnly(Epochs)
+            : WarmStartSchedule.Split(Epochs, FloatWarmStartEpochs);
+
+        internal ArchitectureOptions Architecture(int inputChannels) => new()
+        {
+            InputChannels = inputChannels, BaseWidth = BaseWidth, Quantize = Quantize, Normalization = Normalization, Quantization = Quantization,
+        };
+
+        /// <summary>Refuses what no Fit could use, naming the field, before anything is read or built.</summary>
         internal void Validate()
         {
             foreach (var (name, value) in new[] { (nameof(ImageColumnName), ImageColumnName), (nameof(LabelColumnName), LabelColumnName),
                 (nameof(ScoreColumnName), ScoreColumnName), (nameof(PredictedLabelColumnName), PredictedLabelColumnName) })
             {
                 if (string.IsNullOrWhiteSpace(value))
-                    throw new ArgumentException($"Options.{name} must name a column.", name);
+                    throw new ArgumentException($"{Owner}.{name} must name a column.", name);
             }
             if (ImageChannels is not (1 or 3))
-                throw new ArgumentOutOfRangeException(nameof(ImageChannels), ImageChannels, "An MLImage column is read as 1 (grey) or 3 (RGB) channels.");
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ScoringBatchSize);
-            ArgumentOutOfRangeException.ThrowIfNegative(FloatWarmStartEpochs);
+                throw OutOfRange(nameof(ImageChannels), ImageChannels, "an MLImage column is read as 1 (grey) or 3 (RGB) channels.");
+            if (ScoringBatchSize < 1)
+                throw OutOfRange(nameof(ScoringBatchSize), ScoringBatchSize, "score at least one image at a time.");
+            if (BaseWidth < 1)
+                throw OutOfRange(nameof(BaseWidth), BaseWidth, "the first U-Net level needs at least one channel.");
+            try
+            {
+                Architecture(ImageChannels).Validate(); // the quantizers' bit ranges
+            }
+            catch (ArgumentOutOfRangeException e)
+            {
+                throw new ArgumentException($"{Owner}.{e.Message}", e);
+            }
+            Training(seed: 0).Validate(Owner);
+            if (Quantize && FloatWarmStartEpochs is { } warm && (warm < 0 || warm >= Epochs))
+                throw OutOfRange(nameof(FloatWarmStartEpochs), warm, FormattableString.Invariant(
+                    $"between 0 (no warm start) and Epochs - 1 ({Epochs - 1}) of the {Epochs} epochs train float, so that quantization-aware epochs follow."));
+            if (Quantize && FloatWarmStartEpochs is null && Epochs < 2)
+                throw OutOfRange(nameof(Epochs), Epochs, "the float warm start (FloatWarmStartEpochs null) needs at least 2 epochs, one float and one quantization-aware; "
+                    + "set FloatWarmStartEpochs = 0 to train quantized from scratch.");
             if (ScoringMode == MLNet.ScoringMode.FakeQuantized && !Quantize)
                 throw new ArgumentException("ScoringMode.FakeQuantized needs a quantized model; the float baseline (Quantize = false) scores as ScoringMode.Float.", nameof(ScoringMode));
             if (ScoringMode == MLNet.ScoringMode.Integer && !Quantize)
                 throw new ArgumentException("ScoringMode.Integer needs a quantized model; the float baseline (Quantize = false) has no integer form and scores as ScoringMode.Float.", nameof(ScoringMode));
         }
+
+        private const string Owner = $"{nameof(QuantUNetTrainer)}.{nameof(Options)}";
+
+        private static ArgumentOutOfRangeException OutOfRange(string field, object value, string rule) =>
+            new(field, FormattableString.Invariant($"{Owner}.{field} is {value}: {rule}"));
     }
 
+    /// <summary>The input shape with the transformer's output columns, after checking the image and label columns' kinds (their sizes are checked at <see cref="Fit"/>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A column is missing or of a kind the trainer cannot read (named in the message).</exception>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ImageColumn.CheckShape(inputSchema, _options.ImageColumnName);
@@ -178,10 +225,15 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
         return ScoredSchema.Shape(inputSchema, _options.Columns);
     }
 
-    /// <summary>Reads the images and masks (checking every column first), trains, and returns the transformer.</summary>
+    /// <summary>
+    /// Reads the images and masks (checking every column first), trains, and returns the transformer. Stops with an
+    /// <see cref="OperationCanceledException"/> before the next step once the MLContext or <see cref="Options.CancellationToken"/> is cancelled.
+    /// </summary>
     public QuantUNetTransformer Fit(IDataView input)
     {
+        ArgumentNullException.ThrowIfNull(input);
         var options = _options;
+        CheckAlive();
         var training = LabeledImages.Read(input, options, "training data", expected: null);
         var validation = options.ValidationSet is { } validationSet
             ? LabeledImages.Read(validationSet, options, "validation set", expected: training.Shape, ValidationSetHint)
@@ -192,27 +244,26 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
                 $"height and width that are multiples of {ArchitectureOptions.SizeMultiple} (four 2x2 poolings); resize with ResizeImages", $"{shape.Height}x{shape.Width} images");
 
         int seed = options.Seed ?? _host.Rand.Next();
+        var schedule = options.Schedule();
         using var channel = _host.Start("Training");
         foreach (var warning in DatasetWarnings.Check(training.Samples, "the training data"))
             channel.Warning(MessageSensitivity.None, warning);
         channel.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
             $"QuantU-Net: {(options.Quantize ? "quantization-aware" : "float")} training on {training.Samples.Count} images of {shape}"
             + $"{(validation is null ? "" : $", validating on {validation.Samples.Count}")}, base width {options.BaseWidth}, "
-            + $"{(options.Quantize && options.FloatWarmStartEpochs > 0 ? $"{options.FloatWarmStartEpochs} float epochs then " : "")}{options.Epochs} epochs, seed {seed}."));
+            + $"{(options.Quantize && schedule.FloatEpochs > 0 ? $"{schedule.FloatEpochs} float epochs then {schedule.QuantizedEpochs} quantization-aware" : $"{options.Epochs}")} epochs, seed {seed}."));
 
-        var architecture = new ArchitectureOptions
-        {
-            InputChannels = shape.Channels, BaseWidth = options.BaseWidth, Quantize = options.Quantize,
-            Normalization = options.Normalization, Quantization = options.Quantization,
-        };
-        var schedule = !options.Quantize ? WarmStartSchedule.FloatOnly(options.Epochs)
-            : options.FloatWarmStartEpochs > 0 ? new WarmStartSchedule(options.FloatWarmStartEpochs, options.FloatWarmStartEpochs, options.Epochs)
-            : WarmStartSchedule.QuantizedOnly(options.Epochs);
-        var run = WarmStartTraining.Train(architecture, training.Samples, validation?.Samples, options.Training(seed), schedule,
+        var run = WarmStartTraining.Train(options.Architecture(shape.Channels), training.Samples, validation?.Samples, options.Training(seed), schedule,
             (name, record) => channel.Info(MessageSensitivity.None, name == WarmStartTraining.FloatName && options.Quantize
-                ? Describe("float warm start, epoch", record, options.FloatWarmStartEpochs, quantized: false)
-                : Describe("epoch", record, options.Epochs, options.Quantize)),
-            log: line => channel.Info(MessageSensitivity.None, line), options.Progress);
+                ? Describe("float warm start, epoch", record, schedule.FloatEpochs, quantized: false)
+                : Describe("epoch", record, options.Quantize ? schedule.QuantizedEpochs : schedule.FloatEpochs, options.Quantize)),
+            log: line => channel.Info(MessageSensitivity.None, line),
+            progress: step =>
+            {
+                CheckAlive(); // ML.NET's own trainers check the host once a step
+                options.Progress?.Invoke(step);
+            },
+            cancellation: options.CancellationToken);
         var result = run.Final;
         channel.Info(MessageSensitivity.None, $"keeping the model of epoch {result.BestEpoch} of {result.Epochs.Count}"
             + (validation is null ? " (the last: no validation set)." : " (best pooled validation Dice among the eligible epochs)."));
@@ -220,6 +271,13 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
         if (run.Quantized is not null) run.Float?.Model.Dispose(); // only the warm start was wanted from it
 
         return TrainedTransformer.Create(model, ModelFile.Record(seed, result.Epochs), shape, options, channel);
+    }
+
+    /// <summary>Throws <see cref="OperationCanceledException"/> when the MLContext or the options' token is cancelled.</summary>
+    private void CheckAlive()
+    {
+        _options.CancellationToken.ThrowIfCancellationRequested();
+        MLNetInternals.CheckAlive(_host);
     }
 
     private static string Describe(string stage, EpochRecord record, int epochs, bool quantized)

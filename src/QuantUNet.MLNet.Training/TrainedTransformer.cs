@@ -18,6 +18,8 @@ public static class TrainedTransformer
     /// model file of the previous format (<c>model.qunet</c>), whose widths only TorchSharp can read. Save it with
     /// <c>mlContext.Model.Save</c> to get an ordinary ML.NET model zip.
     /// </summary>
+    /// <param name="catalog">The MLContext's segmentation catalog: <c>mlContext.Segmentation()</c>.</param>
+    /// <param name="path">The model file, or the folder <c>quantunet train</c> wrote.</param>
     /// <param name="columns">Column names and scoring settings (only those fields are read); null keeps the defaults
     /// (Image, Score, PredictedLabel; <see cref="SegmentationScorer.DefaultMode"/>).</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>

@@ -33,6 +33,21 @@ internal static class ColumnErrors
         }
     }
 
+    /// <summary>
+    /// Refuses image values outside [0, 1], naming the column, the row and the first such value: raw 0..255 pixels would
+    /// train silently into a model that calls everything foreground.
+    /// </summary>
+    public static void CheckUnitRange(ReadOnlySpan<float> values, string name, string role, long row)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (values[i] is < 0 or > 1)
+                throw InRow(name, role, row, $"value {values[i].ToString(CultureInfo.InvariantCulture)} at index {i} is outside [0, 1]. "
+                    + "QuantU-Net reads pixel intensities in [0, 1]: scale them when extracting, ExtractPixels(..., scaleImage: 1f / 255).");
+        }
+    }
+
     private static ArgumentOutOfRangeException NotFound(string name, string role, IEnumerable<string> available) =>
-        new(paramName: null, $"Could not find {role} column '{name}'. The data has: {string.Join(", ", available.Distinct())}.");
+        new(paramName: null, $"Could not find {role} column '{name}'. The data has: {string.Join(", ", available.Distinct())}. "
+            + "(AppendCacheCheckpoint drops MLImage columns, which it cannot cache: append it before LoadImages, or after ExtractPixels.)");
 }

@@ -8,6 +8,10 @@ namespace QuantUNet.MLNet;
 
 /// <summary>The header ML.NET writes before a component's saved bytes, in the terms of its internal <c>VersionInfo</c>.</summary>
 /// <param name="ModelSignature">Eight characters naming the saved format.</param>
+/// <param name="VerWrittenCur">The format version this build writes.</param>
+/// <param name="VerReadableCur">The oldest reader version that can read what this build writes.</param>
+/// <param name="VerWeCanReadBack">The oldest written version this build reads.</param>
+/// <param name="LoaderAssemblyName">The assembly ML.NET registers before looking the loader up.</param>
 /// <param name="LoaderSignature">Name of the loader ML.NET looks up in the MLContext's component catalog.</param>
 /// <param name="LoaderSignatureAlt">Loader tried when the first is not registered.</param>
 internal sealed record ModelVersion(
@@ -42,6 +46,17 @@ internal static class MLNetInternals
 
     // Weak, so that registering does not keep an MLContext's catalog alive.
     private static readonly ConditionalWeakTable<ComponentCatalog, object> RegisteredCatalogs = new();
+
+    private static readonly Lazy<MethodInfo> CheckAliveMethod = new(() => Find(
+        Core.GetType("Microsoft.ML.Runtime.Contracts")?.GetMethod("CheckAlive", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic, [typeof(IHostEnvironment)]),
+        "Contracts.CheckAlive(IHostEnvironment)"));
+
+    /// <summary>
+    /// Throws ML.NET's <see cref="OperationCanceledException"/> when <paramref name="environment"/> (an MLContext or a host
+    /// registered on one) was cancelled, the check ML.NET's own trainers make each step.
+    /// </summary>
+    public static void CheckAlive(IHostEnvironment environment) =>
+        CheckAliveMethod.Value.Invoke(null, BindingFlags.DoNotWrapExceptions, null, [environment], null);
 
     /// <summary>A column of an estimator's output shape (its constructor is internal).</summary>
     public static SchemaShape.Column ShapeColumn(string name, SchemaShape.Column.VectorKind kind, DataViewType itemType) =>

@@ -32,10 +32,13 @@ public sealed class QuantUNetTransformer : ITransformer, IDisposable
     /// <summary>The architecture, image size, learned per-layer widths and what they mean for the model's size.</summary>
     public ModelDescription Description => Model.Description;
 
+    /// <summary>The input column: an MLImage of the model's size, or a float vector [C, H, W] in [0, 1].</summary>
     public string ImageColumnName => Settings.Columns.Image;
 
+    /// <summary>The output column of foreground probabilities, Vector&lt;Single&gt; [H, W].</summary>
     public string ScoreColumnName => Settings.Columns.Score;
 
+    /// <summary>The output column of the predicted mask, Vector&lt;Boolean&gt; [H, W] (logit above 0).</summary>
     public string PredictedLabelColumnName => Settings.Columns.PredictedLabel;
 
     /// <summary>The column holding the predicted mask as an image, or null when the transformer adds none.</summary>
@@ -44,10 +47,13 @@ public sealed class QuantUNetTransformer : ITransformer, IDisposable
     /// <summary>Channels of the images the model reads: planes of a float vector, or how an MLImage is read (1 grey, 3 RGB).</summary>
     public int ImageChannels => Description.ImageChannels;
 
+    /// <summary>Height in pixels of the images the model reads.</summary>
     public int ImageHeight => Description.ImageHeight;
 
+    /// <summary>Width in pixels of the images the model reads.</summary>
     public int ImageWidth => Description.ImageWidth;
 
+    /// <summary>The engine that scores: integer, fake-quantized or float (see <see cref="WithScoringMode"/>).</summary>
     public ScoringMode ScoringMode => Settings.ScoringMode;
 
     /// <summary>
@@ -78,8 +84,11 @@ public sealed class QuantUNetTransformer : ITransformer, IDisposable
 
     bool ITransformer.IsRowToRowMapper => true;
 
+    /// <summary>The input schema with the score, predicted-label and optional mask-image columns added.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The image column is missing or not of the model's size and kind (named in the message).</exception>
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => new ScoredSchema(Model, inputSchema).Output;
 
+    /// <summary>Adds the output columns, scored lazily in batches of the transformer's scoring batch size as a cursor reads them.</summary>
     public IDataView Transform(IDataView input) => new ScoredDataView(this, input);
 
     IRowToRowMapper ITransformer.GetRowToRowMapper(DataViewSchema inputSchema) => new ScoredRowMapper(this, inputSchema);

@@ -15,7 +15,10 @@ internal sealed class ScoredCursor : DataViewRowCursor
     private readonly ScoreCache? _scores;
     private readonly Delegate?[] _outputGetters;
 
+    /// <param name="schema">The transformer's input and output columns.</param>
+    /// <param name="input">The cursor over the input rows.</param>
     /// <param name="scores">Null when no output column is active.</param>
+    /// <param name="activeColumns">The columns the caller reads.</param>
     public ScoredCursor(ScoredSchema schema, DataViewRow input, ScoreCache? scores, IEnumerable<DataViewSchema.Column> activeColumns)
     {
         _schema = schema;

@@ -10,11 +10,14 @@ namespace QuantUNet.MLNet;
 /// </summary>
 internal static class ScorerProviders
 {
+    /// <summary>The assembly of the TorchSharp scorer, loaded by name.</summary>
+    public const string TorchAssemblyName = "QuantUNet.MLNet.Training";
+
     private sealed record KnownProvider(ScoringMode[] Modes, string AssemblyName, string TypeName);
 
     private static readonly KnownProvider[] Known =
     [
-        new([ScoringMode.FakeQuantized, ScoringMode.Float], "QuantUNet.MLNet.Training", "QuantUNet.MLNet.TorchScorerProvider"),
+        new([ScoringMode.FakeQuantized, ScoringMode.Float], TorchAssemblyName, "QuantUNet.MLNet.TorchScorerProvider"),
     ];
 
     // The integer engine is part of this assembly, so it needs no lookup.

@@ -12,8 +12,10 @@ public static class SegmentationMLContextExtensions
 
     /// <summary>
     /// Binary image segmentation: trainers (<c>Trainers.QuantUNet</c>, from QuantUNet.MLNet.Training) and
-    /// <see cref="SegmentationCatalog.Evaluate"/>. The first call also makes this MLContext able to load saved
-    /// QuantU-Net models, so in a fresh process call it once before <c>mlContext.Model.Load</c>.
+    /// <see cref="SegmentationCatalog.Evaluate"/>. The first call on an MLContext also makes that MLContext able to load
+    /// saved QuantU-Net models (ML.NET keeps loaders per MLContext), so call it once on each MLContext before
+    /// <c>mlContext.Model.Load</c>. It also installs, once per process, an <see cref="AppDomain.AssemblyResolve"/> handler
+    /// that answers only for QuantUNet's own assemblies and their exact references (for notebooks that load DLLs by path).
     /// </summary>
     public static SegmentationCatalog Segmentation(this MLContext mlContext)
     {
@@ -25,8 +27,11 @@ public static class SegmentationMLContextExtensions
 /// <summary>Segmentation trainers and evaluation for an <see cref="MLContext"/>.</summary>
 public sealed class SegmentationCatalog
 {
+    private readonly MLContext _mlContext;
+
     internal SegmentationCatalog(MLContext mlContext)
     {
+        _mlContext = mlContext;
         Environment = mlContext;
         Trainers = new SegmentationTrainers(this);
         TransformerPersistence.Register(mlContext);
@@ -54,6 +59,42 @@ public sealed class SegmentationCatalog
     }
 
     /// <summary>
+    /// Cross-validation as ML.NET's other catalogs do it: splits <paramref name="data"/> into
+    /// <paramref name="numberOfFolds"/> folds (<c>mlContext.Data.CrossValidationSplit</c>), fits
+    /// <paramref name="estimator"/> on all folds but one, and evaluates it on the one held out, once per fold. With
+    /// <paramref name="samplingKeyColumnName"/> (a patient or volume id), rows of one key stay in one fold, so no
+    /// patient is trained on and tested on in the same fold; the key also groups <see cref="SegmentationMetrics.MeanGroupDice"/>.
+    /// </summary>
+    /// <param name="data">The rows before any of <paramref name="estimator"/>'s steps (image paths, say).</param>
+    /// <param name="estimator">The whole pipeline, preprocessing and QuantU-Net trainer.</param>
+    /// <param name="numberOfFolds">Folds, at least 2 (ML.NET's default 5).</param>
+    /// <param name="samplingKeyColumnName">Rows with the same value go to the same fold; null splits rows at random.</param>
+    /// <param name="labelColumnName">The true masks in the scored data, as for <see cref="Evaluate"/>.</param>
+    /// <param name="predictedLabelColumnName">The predicted masks in the scored data.</param>
+    /// <param name="seed">Seeds the split; null uses the MLContext's random source.</param>
+    /// <returns>One result per fold, in fold order: metrics, fitted model and the scored held-out rows.</returns>
+    public IReadOnlyList<SegmentationCrossValidationResult> CrossValidate(IDataView data, IEstimator<ITransformer> estimator, int numberOfFolds = 5,
+        string? samplingKeyColumnName = null, string labelColumnName = "Label", string predictedLabelColumnName = "PredictedLabel", int? seed = null)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(estimator);
+        if (numberOfFolds < 2)
+            throw new ArgumentOutOfRangeException(nameof(numberOfFolds), numberOfFolds, "Cross-validation needs at least 2 folds.");
+        if (samplingKeyColumnName is not null)
+            ColumnErrors.Find(data.Schema, samplingKeyColumnName, "sampling key");
+        var folds = _mlContext.Data.CrossValidationSplit(data, numberOfFolds, samplingKeyColumnName, seed);
+        var results = new List<SegmentationCrossValidationResult>();
+        foreach (var (fold, index) in folds.Select((f, i) => (f, i)))
+        {
+            var model = estimator.Fit(fold.TrainSet);
+            var scored = model.Transform(fold.TestSet);
+            var metrics = Evaluate(scored, labelColumnName, predictedLabelColumnName, groupColumnName: samplingKeyColumnName);
+            results.Add(new SegmentationCrossValidationResult(index, metrics, model, scored));
+        }
+        return results;
+    }
+
+    /// <summary>
     /// A transformer over a trained model from any file a user has (what <see cref="ModelPackage.Load(string)"/> reads:
     /// a package, an ML.NET model zip whose pipeline holds a QuantU-Net transformer, a <c>.qint</c> integer model, the
     /// folder <c>quantunet train</c> wrote). A zip keeps the transformer's saved columns and mode; any other file scores
@@ -71,6 +112,7 @@ public sealed class SegmentationCatalog
     }
 
     /// <summary>A transformer over the model in <paramref name="stream"/> (see <see cref="LoadModel(string)"/>); writes no file.</summary>
+    /// <param name="stream">The model's bytes, read to the end; any format <see cref="LoadModel(string)"/> reads.</param>
     /// <param name="source">What to call the stream in error messages.</param>
     public QuantUNetTransformer LoadModel(Stream stream, string source = "the model stream")
     {

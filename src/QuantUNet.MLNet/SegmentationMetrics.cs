@@ -24,13 +24,16 @@ public sealed class SegmentationMetrics
     /// <summary>Pooled intersection over union (Jaccard).</summary>
     public double IoU => _scores.IoU;
 
+    /// <summary>Pooled share of pixels decided right, (TP + TN) / all pixels.</summary>
     public double PixelAccuracy => _scores.PixelAccuracy;
 
+    /// <summary>Pooled TP / (TP + FP): the share of predicted foreground that is foreground.</summary>
     public double Precision => _scores.Precision;
 
     /// <summary>Pooled recall (sensitivity).</summary>
     public double Recall => _scores.Recall;
 
+    /// <summary>Pooled TN / (TN + FP): the share of background predicted as background.</summary>
     public double Specificity => _scores.Specificity;
 
     /// <summary>Mean 95th-percentile Hausdorff distance in pixels over images where both masks are non-empty; NaN when there are none.</summary>
@@ -45,8 +48,10 @@ public sealed class SegmentationMetrics
     /// <summary>Dice of each group's pooled pixels averaged over groups (per-patient Dice); NaN without a group column.</summary>
     public double MeanGroupDice => _scores.MeanGroupDice;
 
+    /// <summary>Distinct groups (patients) in the group column; 0 without one.</summary>
     public int GroupCount => _scores.GroupCount;
 
+    /// <summary>Images evaluated.</summary>
     public int ImageCount => _scores.ImageCount;
 
     /// <summary>Images whose true mask is empty.</summary>
@@ -58,6 +63,7 @@ public sealed class SegmentationMetrics
     /// <summary>Each image's counts, Dice, IoU and HD95, in data order.</summary>
     public IReadOnlyList<ImageScore> PerImage => _scores.PerImage;
 
+    /// <summary>The headline metrics on one line, invariant culture.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"Dice {Dice:P2} (mean per image {MeanDice:P2}{(GroupCount > 0 ? $", per group {MeanGroupDice:P2}" : "")}), IoU {IoU:P2}, "
         + $"pixel accuracy {PixelAccuracy:P2}, precision {Precision:P2}, recall {Recall:P2}, specificity {Specificity:P2}, "

@@ -3,6 +3,9 @@ using QuantUNet.Integer.Package;
 namespace QuantUNet.MLNet;
 
 /// <summary>The names of the columns a <see cref="QuantUNetTransformer"/> reads and writes.</summary>
+/// <param name="Image">The input image column.</param>
+/// <param name="Score">The output column of foreground probabilities.</param>
+/// <param name="PredictedLabel">The output column of the predicted mask.</param>
 /// <param name="PredictedMaskImage">An extra output column holding the predicted mask as an image (white foreground), or null for none.</param>
 internal sealed record ColumnNames(string Image, string Score, string PredictedLabel, string? PredictedMaskImage)
 {

@@ -27,12 +27,16 @@ public sealed class SegmentationScorer : IDisposable
         Width = width;
     }
 
+    /// <summary>The engine this scorer runs.</summary>
     public ScoringMode Mode { get; }
 
+    /// <summary>Channels of each image, planes of the planar input.</summary>
     public int Channels { get; }
 
+    /// <summary>Image height in pixels.</summary>
     public int Height { get; }
 
+    /// <summary>Image width in pixels.</summary>
     public int Width { get; }
 
     /// <summary>
@@ -64,6 +68,10 @@ public sealed class SegmentationScorer : IDisposable
     }
 
     /// <summary>A scorer of <paramref name="package"/> in <paramref name="mode"/> for images of <paramref name="height"/> x <paramref name="width"/>.</summary>
+    /// <param name="package">The trained model.</param>
+    /// <param name="mode">The engine to score with.</param>
+    /// <param name="height">Image height in pixels.</param>
+    /// <param name="width">Image width in pixels.</param>
     /// <param name="threads">Threads the integer engine may use; 0 for all cores (TorchSharp's are set process-wide).</param>
     /// <exception cref="InvalidOperationException">The package cannot score in the mode (<see cref="CheckMode"/>), or its engine's assembly is missing.</exception>
     public static SegmentationScorer Create(ModelPackage package, ScoringMode mode, int height, int width, int threads = 0)
@@ -76,6 +84,8 @@ public sealed class SegmentationScorer : IDisposable
     }
 
     /// <summary>Scores <paramref name="count"/> images, planar (CHW) floats in [0, 1], one after another.</summary>
+    /// <param name="images">count x channels x height x width values.</param>
+    /// <param name="count">Images in <paramref name="images"/>.</param>
     /// <param name="probabilities">count x height x width foreground probabilities.</param>
     /// <param name="foreground">count x height x width decisions: the logit above 0.</param>
     public void Score(ReadOnlySpan<float> images, int count, Span<float> probabilities, Span<bool> foreground)

@@ -7,8 +7,8 @@ using QuantUNet.Integer.Package;
 namespace QuantUNet.MLNet;
 
 /// <summary>
-/// Saves a <see cref="QuantUNetTransformer"/> into ML.NET's model zip and loads it back as itself (the internals route
-/// of the README's "How saving and loading work", through <see cref="MLNetInternals"/>). In the transformer's folder of
+/// Saves a <see cref="QuantUNetTransformer"/> into ML.NET's model zip and loads it back as itself, through ML.NET's
+/// internal save/load members (<see cref="MLNetInternals"/>; the README's "How saving and loading work" says why). In the transformer's folder of
 /// the zip, <c>Model.key</c> is ML.NET's header and two strings, and <c>QuantUNet.bin</c> holds the <see cref="ModelPayload"/>:
 /// the transformer's settings and the model package, unchanged. ML.NET finds the loader by name in the MLContext's component catalog,
 /// where <see cref="Register"/> (called by <c>mlContext.Segmentation()</c>) puts it.

@@ -80,7 +80,7 @@ public sealed class OneScoringPathTests
         var data = ml.Data.LoadFromEnumerable(samples.Select(s => new Row { Image = s.Image, Label = s.Mask, Patient = s.GroupId }).ToList(), schema);
         // A chain, as the README's pipelines save it: the QuantU-Net transformer last.
         var pipeline = ml.Transforms.CopyColumns("Original", nameof(Row.Image))
-            .Append(ml.Segmentation().Trainers.QuantUNet(new QuantUNetTrainer.Options { BaseWidth = 2, Epochs = 1, BatchSize = 4, Seed = 1, Threads = 1 }));
+            .Append(ml.Segmentation().Trainers.QuantUNet(new QuantUNetTrainer.Options { BaseWidth = 2, Epochs = 1, FloatWarmStartEpochs = 0, BatchSize = 4, Seed = 1, Threads = 1 }));
         var model = pipeline.Fit(data);
         ml.Model.Save(model, data.Schema, folder["model.zip"]);
 

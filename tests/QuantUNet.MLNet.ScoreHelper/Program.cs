@@ -19,7 +19,7 @@ var model = mlContext.Model.Load(modelPath, out _);
 if (args.Length == 4)
 {
     var mode = Enum.Parse<ScoringMode>(args[3]);
-    model = new TransformerChain<ITransformer>([.. ((TransformerChain<ITransformer>)model).Select(t => t is QuantUNetTransformer q ? q.WithScoringMode(mode) : t)]);
+    model = model.WithScoringMode(mode);
 }
 
 var header = File.ReadLines(inputPath).First().Split('\t');

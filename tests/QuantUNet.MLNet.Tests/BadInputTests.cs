@@ -48,6 +48,34 @@ public sealed class BadInputTests
     }
 
     [TestMethod]
+    public void PixelsOutsideTheUnitRangeAreRefusedAtFitSayingHowToScale()
+    {
+        var trainer = MLContext.Segmentation().Trainers.QuantUNet(TestData.TinyOptions(labelColumn: "Label"));
+        var unscaled = Rows(TestData.Size, rows: 2, (row, image, _) => { if (row == 1) image[3] = 200; });
+
+        var error = Assert.ThrowsExactly<InvalidOperationException>(() => trainer.Fit(unscaled));
+
+        Assert.AreEqual("image column 'Image', row 1: value 200 at index 3 is outside [0, 1]. "
+            + "QuantU-Net reads pixel intensities in [0, 1]: scale them when extracting, ExtractPixels(..., scaleImage: 1f / 255).", error.Message);
+    }
+
+    [TestMethod]
+    public void ACacheAfterLoadImagesIsNamedAsTheReasonTheImageColumnIsMissing()
+    {
+        using var folder = new TempFolder();
+        var data = MLContext.Data.LoadFromEnumerable(TestData.WriteFiles(folder.Path, 2));
+        var pipeline = TestData.ImagePreprocessing(MLContext)
+            .Append(MLContext.Transforms.LoadImages("Mask", imageFolder: null, nameof(TestData.PathRow.MaskPath)))
+            .AppendCacheCheckpoint(MLContext)
+            .Append(MLContext.Segmentation().Trainers.QuantUNet(TestData.TinyOptions()));
+
+        var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => pipeline.Fit(data));
+
+        Assert.AreEqual("In the training data: Could not find image column 'Image'. The data has: ImagePath, MaskPath. (AppendCacheCheckpoint drops MLImage columns, "
+            + "which it cannot cache: append it before LoadImages, or after ExtractPixels.)", error.Message);
+    }
+
+    [TestMethod]
     public void ImagesOfUnknownSizeAreRefusedNamingTheColumn()
     {
         using var folder = new TempFolder();

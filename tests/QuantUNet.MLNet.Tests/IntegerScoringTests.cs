@@ -23,7 +23,7 @@ public sealed class IntegerScoringTests
         _data = TestData.Vectors(_mlContext, _samples);
         var options = TestData.TinyOptions(labelColumn: "Label");
         options.FloatWarmStartEpochs = 30; // so that the masks hold foreground
-        options.Epochs = 2;
+        options.Epochs = 32; // then 2 quantization-aware epochs
         options.LearningRate = 1e-2;
         options.Seed = 1; // a seed whose tiny model ends with foreground in its masks (the comparisons below need some)
         _model = _mlContext.Segmentation().Trainers.QuantUNet(options).Fit(_data);

@@ -12,6 +12,13 @@ public sealed class PipelineTests
     private static MLContext _mlContext = null!;
     private static IDataView _test = null!;
     private static TransformerChain<QuantUNetTransformer> _model = null!;
+    private static List<TestData.PathRow> _testRows = null!;
+
+    /// <summary>What a deployed app has at prediction time: the image, no mask.</summary>
+    public sealed class ImageOnly
+    {
+        public string ImagePath { get; set; } = "";
+    }
 
     public sealed class Prediction
     {
@@ -27,7 +34,8 @@ public sealed class PipelineTests
         _mlContext = new MLContext(seed: 1);
         var rows = TestData.WriteFiles(_folder.Path, 20);
         var train = _mlContext.Data.LoadFromEnumerable(rows.Take(14));
-        _test = _mlContext.Data.LoadFromEnumerable(rows.Skip(14));
+        _testRows = [.. rows.Skip(14)];
+        _test = _mlContext.Data.LoadFromEnumerable(_testRows);
         var options = TestData.TinyOptions();
         options.PredictedMaskImageColumnName = "PredictedMask";
         _model = (TransformerChain<QuantUNetTransformer>)TestData.FilePipeline(_mlContext, options).Fit(train);
@@ -38,6 +46,47 @@ public sealed class PipelineTests
     {
         _model.Dispose();
         _folder.Dispose();
+    }
+
+    [TestMethod]
+    public void TheScoringModelNeedsOnlyTheImageAndPredictsAsTheFullModel()
+    {
+        string path = _folder.File("scoring.zip");
+        var imageOnly = _mlContext.Data.LoadFromEnumerable(new List<ImageOnly>());
+        // The ML.NET way: the image steps, fitted on their own, then the trained transformer.
+        var scoring = TestData.ImagePreprocessing(_mlContext).Fit(imageOnly).Append(_model.LastTransformer);
+        _mlContext.Model.Save(scoring, imageOnly.Schema, path);
+        var expected = _model.Transform(_test).GetColumn<float[]>("Score").First();
+
+        var mlContext = new MLContext();
+        mlContext.Segmentation();
+        var loaded = mlContext.Model.Load(path, out var inputSchema);
+        using var engine = mlContext.Model.CreatePredictionEngine<ImageOnly, Prediction>(loaded);
+        var predicted = engine.Predict(new ImageOnly { ImagePath = _testRows[0].ImagePath });
+
+        CollectionAssert.AreEqual(new[] { nameof(ImageOnly.ImagePath) }, inputSchema.Select(c => c.Name).ToArray());
+        CollectionAssert.AreEqual(expected, predicted.Score);
+        (loaded as IDisposable)?.Dispose();
+    }
+
+    [TestMethod]
+    public void WithScoringModeWorksOnALoadedChain()
+    {
+        string path = _folder.File("chain.zip");
+        _mlContext.Model.Save(_model, _test.Schema, path);
+        var loaded = _mlContext.Model.Load(path, out _);
+        var byHand = new TransformerChain<ITransformer>([.. _model.Take(_model.Count() - 1), _model.LastTransformer.WithScoringMode(ScoringMode.FakeQuantized)]);
+
+        var chosen = loaded.WithScoringMode(ScoringMode.FakeQuantized);
+
+        var transformers = ((TransformerChain<ITransformer>)chosen).ToList();
+        Assert.HasCount(4, transformers); // the image steps' chain, the two mask steps, QuantU-Net
+        Assert.AreEqual(ScoringMode.FakeQuantized, transformers.OfType<QuantUNetTransformer>().Single().ScoringMode);
+        Assert.AreEqual(_model.LastTransformer.ScoringMode, ((TransformerChain<ITransformer>)loaded).OfType<QuantUNetTransformer>().Single().ScoringMode, "the loaded chain is unchanged");
+        CollectionAssert.AreEqual(byHand.Transform(_test).GetColumn<float[]>("Score").SelectMany(s => s).ToArray(),
+            chosen.Transform(_test).GetColumn<float[]>("Score").SelectMany(s => s).ToArray());
+        var error = Assert.ThrowsExactly<ArgumentException>(() => _model.Skip(1).First().WithScoringMode(ScoringMode.Integer));
+        StringAssert.StartsWith(error.Message, "The model (ImageLoadingTransformer) holds no QuantU-Net transformer whose scoring mode could be chosen.");
     }
 
     [TestMethod]
@@ -154,7 +203,7 @@ public sealed class PipelineTests
                 interleavePixelColors: false, scaleImage: 1f / 255))
             .Append(_mlContext.Segmentation().Trainers.QuantUNet(new QuantUNetTrainer.Options
             {
-                ImageColumnName = "Pixels", LabelColumnName = "Mask", BaseWidth = 4, Epochs = 1, Seed = 7,
+                ImageColumnName = "Pixels", LabelColumnName = "Mask", BaseWidth = 4, Epochs = 1, FloatWarmStartEpochs = 0, Seed = 7,
             }));
 
         using var model = pixels.Fit(_test);

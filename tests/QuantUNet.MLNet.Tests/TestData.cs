@@ -41,18 +41,22 @@ internal static class TestData
         })];
     }
 
-    /// <summary>The pipeline: load and resize images and masks, then train a tiny QuantU-Net.</summary>
-    public static IEstimator<ITransformer> FilePipeline(MLContext mlContext, QuantUNetTrainer.Options options) =>
+    /// <summary>The steps that turn an image path into the model's input: all a deployed scoring model needs before the transformer.</summary>
+    public static IEstimator<ITransformer> ImagePreprocessing(MLContext mlContext) =>
         mlContext.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: nameof(PathRow.ImagePath))
+            .Append(mlContext.Transforms.ResizeImages("Image", Size, Size));
+
+    /// <summary>The README's pipeline: load and resize images, then masks, then train a tiny QuantU-Net.</summary>
+    public static IEstimator<ITransformer> FilePipeline(MLContext mlContext, QuantUNetTrainer.Options options) =>
+        ImagePreprocessing(mlContext)
             .Append(mlContext.Transforms.LoadImages("Mask", imageFolder: null, inputColumnName: nameof(PathRow.MaskPath)))
-            .Append(mlContext.Transforms.ResizeImages("Image", Size, Size))
             .Append(mlContext.Transforms.ResizeImages("Mask", Size, Size))
             .Append(mlContext.Segmentation().Trainers.QuantUNet(options));
 
-    /// <summary>Options for a run of a second or so: base width 4, one epoch.</summary>
+    /// <summary>Options for a run of a second or so: base width 4, one quantization-aware epoch (no float warm start).</summary>
     public static QuantUNetTrainer.Options TinyOptions(string labelColumn = "Mask") => new()
     {
-        LabelColumnName = labelColumn, BaseWidth = 4, Epochs = 1, BatchSize = 4, Seed = 7, Threads = 2, ScoringBatchSize = 3,
+        LabelColumnName = labelColumn, BaseWidth = 4, Epochs = 1, FloatWarmStartEpochs = 0, BatchSize = 4, Seed = 7, Threads = 2, ScoringBatchSize = 3,
     };
 
     /// <summary>Slices as vector rows, with image dimensions ([1, H, W] by default) and mask dimensions [H, W] set in the schema.</summary>

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Loader;
 using System.Security.Cryptography;
 using QuantUNet.Integer.Format;
 
@@ -11,7 +12,10 @@ namespace QuantUNet.Torch.Native;
 /// requires <c>GLIBCXX_3.4.32</c> for a single symbol that is only a link anchor and never called.
 /// When, and only when, the shipped library fails to load, a copy with that requirement renamed to
 /// <c>GLIBCXX_3.4.30</c> is written to a per-user cache (never into the NuGet cache) and handed to
-/// TorchSharp through a DllImport resolver. Everywhere else this does nothing.
+/// TorchSharp through a DllImport resolver, or, when the host has already set TorchSharp's resolver (an assembly
+/// has only one), through its load context's <see cref="AssemblyLoadContext.ResolvingUnmanagedDll"/> fallback, which
+/// runs after the host's resolver declines. Everywhere else this does nothing. This is the one process-wide effect of
+/// QuantUNet.Torch; <see cref="Status"/> says which route was taken.
 /// </summary>
 public static class TorchRuntime
 {
@@ -54,10 +58,23 @@ public static class TorchRuntime
                 if (File.Exists(path)) NativeLibrary.Load(path);
             }
             var handle = NativeLibrary.Load(patched);
-            NativeLibrary.SetDllImportResolver(typeof(TorchSharp.torch).Assembly,
-                (name, _, _) => name == LibraryName ? handle : IntPtr.Zero);
+            var torchSharp = typeof(TorchSharp.torch).Assembly;
+            string route;
+            try
+            {
+                NativeLibrary.SetDllImportResolver(torchSharp, (name, _, _) => name == LibraryName ? handle : IntPtr.Zero);
+                route = "DllImport resolver";
+            }
+            catch (InvalidOperationException)
+            {
+                // The host set TorchSharp's one resolver first. The load context's fallback still runs after that resolver
+                // and the default probing fail (the shipped copy does not load), so the patched copy is found there.
+                var context = AssemblyLoadContext.GetLoadContext(torchSharp) ?? AssemblyLoadContext.Default;
+                context.ResolvingUnmanagedDll += (assembly, name) => assembly == torchSharp && name == LibraryName ? handle : IntPtr.Zero;
+                route = "load context fallback (the host has its own DllImport resolver for TorchSharp)";
+            }
             Patched = true;
-            Status = $"system libstdc++ lacks GLIBCXX_3.4.32: using patched copy {patched}";
+            Status = $"system libstdc++ lacks GLIBCXX_3.4.32: using patched copy {patched} through the {route}";
         }
     }
 

@@ -94,20 +94,33 @@ public sealed record TrainingOptions
     public int FrozenWidthEpochs(int epochs) =>
         FrozenWidthFraction == 0 || epochs < 2 ? 0 : Math.Clamp((int)Math.Ceiling(epochs * FrozenWidthFraction), 1, epochs - 1);
 
-    internal void Validate()
+    /// <summary>
+    /// Refuses settings no run can use, naming the field as <paramref name="owner"/>.Field (the ML.NET trainer passes its
+    /// Options' name, whose fields carry the same names), so that a caller can check them before any model is built.
+    /// NaN fails every range check.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range; the message names it and its value.</exception>
+    public void Validate(string owner = nameof(TrainingOptions))
     {
-        if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Train at least one epoch.");
-        if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "Batch size must be positive.");
-        if (LearningRate <= 0 || QuantizerLearningRate <= 0) throw new ArgumentOutOfRangeException(nameof(LearningRate), "Learning rates must be positive.");
-        if (!(WarmStartedQatLearningRateFactor > 0 && WarmStartedQatLearningRateFactor <= 1))
-            throw new ArgumentOutOfRangeException(nameof(WarmStartedQatLearningRateFactor), WarmStartedQatLearningRateFactor, "The share of the learning rate must lie in (0, 1].");
-        if (Lambda < 0) throw new ArgumentOutOfRangeException(nameof(Lambda), Lambda, "Lambda must not be negative.");
-        if (BitwidthWarmupEpochs < 0) throw new ArgumentOutOfRangeException(nameof(BitwidthWarmupEpochs));
-        if (!(FrozenWidthFraction >= 0 && FrozenWidthFraction < 1))
-            throw new ArgumentOutOfRangeException(nameof(FrozenWidthFraction), FrozenWidthFraction, "The share of QAT epochs with frozen widths must lie in [0, 1).");
-        if (!Enum.IsDefined(LearningRateSchedule)) throw new ArgumentOutOfRangeException(nameof(LearningRateSchedule), LearningRateSchedule, "Unknown learning-rate schedule.");
-        if (!Enum.IsDefined(Augmentation)) throw new ArgumentOutOfRangeException(nameof(Augmentation), Augmentation, "Unknown augmentation.");
-        if (TargetBits is { } target && !(target >= 2 && target <= 8))
-            throw new ArgumentOutOfRangeException(nameof(TargetBits), target, "The target average weight width must lie in the learnable range, 2 to 8 bits.");
+        void Check(bool valid, string field, object value, string rule)
+        {
+            if (!valid)
+                throw new ArgumentOutOfRangeException(field, FormattableString.Invariant($"{owner}.{field} is {value}: {rule}"));
+        }
+        Check(Epochs >= 1, nameof(Epochs), Epochs, "train at least one epoch.");
+        Check(BatchSize >= 1, nameof(BatchSize), BatchSize, "a step needs at least one image.");
+        Check(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "a learning rate must be a positive number.");
+        Check(QuantizerLearningRate > 0 && double.IsFinite(QuantizerLearningRate), nameof(QuantizerLearningRate), QuantizerLearningRate, "a learning rate must be a positive number.");
+        Check(WarmStartedQatLearningRateFactor > 0 && WarmStartedQatLearningRateFactor <= 1, nameof(WarmStartedQatLearningRateFactor), WarmStartedQatLearningRateFactor,
+            "the share of the learning rate must lie in (0, 1].");
+        Check(Lambda >= 0 && double.IsFinite(Lambda), nameof(Lambda), Lambda, "the bitwidth term's weight must be 0 or a positive number.");
+        Check(BitwidthWarmupEpochs >= 0, nameof(BitwidthWarmupEpochs), BitwidthWarmupEpochs, "epochs cannot be negative.");
+        Check(FrozenWidthFraction >= 0 && FrozenWidthFraction < 1, nameof(FrozenWidthFraction), FrozenWidthFraction, "the share of QAT epochs with frozen widths must lie in [0, 1).");
+        Check(Threads >= 0, nameof(Threads), Threads, "use a positive thread count, or 0 for the library's default.");
+        Check(Enum.IsDefined(LearningRateSchedule), nameof(LearningRateSchedule), LearningRateSchedule, "not a learning-rate schedule.");
+        Check(Enum.IsDefined(BitwidthLoss), nameof(BitwidthLoss), BitwidthLoss, "not a bitwidth loss.");
+        Check(Enum.IsDefined(Augmentation), nameof(Augmentation), Augmentation, "not an augmentation.");
+        if (TargetBits is { } target)
+            Check(target >= 2 && target <= 8, nameof(TargetBits), target, "the target average weight width must lie in the learnable range, 2 to 8 bits.");
     }
 }

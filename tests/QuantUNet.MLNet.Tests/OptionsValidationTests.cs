@@ -1,0 +1,71 @@
+using Microsoft.ML;
+
+namespace QuantUNet.MLNet.Tests;
+
+/// <summary>The trainer's Options are checked when the estimator is made, each message naming the field and its value.</summary>
+[TestClass]
+public sealed class OptionsValidationTests
+{
+    private static readonly MLContext MLContext = new(seed: 1);
+
+    [TestMethod]
+    [DataRow(nameof(QuantUNetTrainer.Options.BaseWidth), 0, "QuantUNetTrainer.Options.BaseWidth is 0: the first U-Net level needs at least one channel. (Parameter 'BaseWidth')")]
+    [DataRow(nameof(QuantUNetTrainer.Options.Epochs), 0, "QuantUNetTrainer.Options.Epochs is 0: train at least one epoch. (Parameter 'Epochs')")]
+    [DataRow(nameof(QuantUNetTrainer.Options.Epochs), 1, "QuantUNetTrainer.Options.Epochs is 1: the float warm start (FloatWarmStartEpochs null) needs at least 2 epochs, one float and one quantization-aware; set FloatWarmStartEpochs = 0 to train quantized from scratch. (Parameter 'Epochs')")]
+    [DataRow(nameof(QuantUNetTrainer.Options.BatchSize), 0, "QuantUNetTrainer.Options.BatchSize is 0: a step needs at least one image. (Parameter 'BatchSize')")]
+    [DataRow(nameof(QuantUNetTrainer.Options.FloatWarmStartEpochs), 10, "QuantUNetTrainer.Options.FloatWarmStartEpochs is 10: between 0 (no warm start) and Epochs - 1 (9) of the 10 epochs train float, so that quantization-aware epochs follow. (Parameter 'FloatWarmStartEpochs')")]
+    [DataRow(nameof(QuantUNetTrainer.Options.Threads), -1, "QuantUNetTrainer.Options.Threads is -1: use a positive thread count, or 0 for the library's default. (Parameter 'Threads')")]
+    public void WholeNumberFieldsAreCheckedWhenTheEstimatorIsMade(string field, int value, string message)
+    {
+        var options = new QuantUNetTrainer.Options();
+        typeof(QuantUNetTrainer.Options).GetField(field)!.SetValue(options, value);
+
+        var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => MLContext.Segmentation().Trainers.QuantUNet(options));
+
+        Assert.AreEqual(message, error.Message);
+        Assert.AreEqual(field, error.ParamName);
+    }
+
+    [TestMethod]
+    [DataRow(nameof(QuantUNetTrainer.Options.LearningRate), double.NaN, "NaN")]
+    [DataRow(nameof(QuantUNetTrainer.Options.LearningRate), -0.001, "-0.001")]
+    [DataRow(nameof(QuantUNetTrainer.Options.QuantizerLearningRate), 0.0, "0")]
+    [DataRow(nameof(QuantUNetTrainer.Options.QuantizerLearningRate), double.PositiveInfinity, "Infinity")]
+    public void LearningRatesMustBePositiveNumbers(string field, double value, string shown)
+    {
+        var options = new QuantUNetTrainer.Options();
+        typeof(QuantUNetTrainer.Options).GetField(field)!.SetValue(options, value);
+
+        var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => MLContext.Segmentation().Trainers.QuantUNet(options));
+
+        Assert.AreEqual($"QuantUNetTrainer.Options.{field} is {shown}: a learning rate must be a positive number. (Parameter '{field}')", error.Message);
+    }
+
+    [TestMethod]
+    public void LambdaMustNotBeNaN()
+    {
+        var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => MLContext.Segmentation().Trainers.QuantUNet(new QuantUNetTrainer.Options { Lambda = double.NaN }));
+
+        Assert.AreEqual("QuantUNetTrainer.Options.Lambda is NaN: the bitwidth term's weight must be 0 or a positive number. (Parameter 'Lambda')", error.Message);
+    }
+
+    [TestMethod]
+    public void QuantizerBitRangesAreCheckedWithTheFieldNamed()
+    {
+        var options = new QuantUNetTrainer.Options { Quantization = new() { WeightBits = new(Initial: 8, Min: 1, Max: 8) } };
+
+        var error = Assert.ThrowsExactly<ArgumentException>(() => MLContext.Segmentation().Trainers.QuantUNet(options));
+
+        StringAssert.StartsWith(error.Message, "QuantUNetTrainer.Options.Quantization.WeightBits: widths 1..8 starting at 8 must lie within");
+    }
+
+    [TestMethod]
+    public void EpochsCountsAllEpochsSplitAsTheCliSplitsThem()
+    {
+        Assert.AreEqual(new(12, 12, 8), new QuantUNetTrainer.Options { Epochs = 20 }.Schedule()); // quantunet train --epochs 20
+        Assert.AreEqual(new(6, 6, 4), new QuantUNetTrainer.Options().Schedule());
+        Assert.AreEqual(new(0, 0, 10), new QuantUNetTrainer.Options { FloatWarmStartEpochs = 0 }.Schedule());
+        Assert.AreEqual(new(3, 3, 7), new QuantUNetTrainer.Options { FloatWarmStartEpochs = 3 }.Schedule());
+        Assert.AreEqual(new(1, 0, 0), new QuantUNetTrainer.Options { Quantize = false, Epochs = 1 }.Schedule());
+    }
+}
