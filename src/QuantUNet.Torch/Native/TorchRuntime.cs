@@ -50,12 +50,12 @@ public static class TorchRuntime
             if (NativeLibrary.TryLoad(original, out _)) { Status = $"loads as shipped: {original}"; return; }
 
             var patched = WritePatchedCopy(original);
-            var nativeDir = Path.GetDirectoryName(original)!;
+            var nativeDirs = LibTorchDirectories(Path.GetDirectoryName(original)!);
             // The copy's $ORIGIN run path no longer points at libtorch, so load its dependencies first.
             foreach (var dependency in new[] { "libc10.so", "libtorch_cpu.so", "libtorch.so" })
             {
-                var path = Path.Combine(nativeDir, dependency);
-                if (File.Exists(path)) NativeLibrary.Load(path);
+                var path = nativeDirs.Select(d => Path.Combine(d, dependency)).FirstOrDefault(File.Exists);
+                if (path is not null) NativeLibrary.Load(path);
             }
             var handle = NativeLibrary.Load(patched);
             var torchSharp = typeof(TorchSharp.torch).Assembly;
@@ -91,7 +91,29 @@ public static class TorchRuntime
             directories.Add(root);
             directories.Add(Path.Combine(root, "cpu"));
         }
+        // Straight from the NuGet packages, as a Polyglot notebook's #r "nuget: ..." loads them (nothing is copied
+        // beside an app): TorchSharp.dll in <packages>/torchsharp/<version>/lib/<tfm>/, its native library in
+        // <packages>/torchsharp/<version>/runtimes/linux-x64/native/.
+        if (!string.IsNullOrEmpty(torchDir))
+            directories.Add(Path.GetFullPath(Path.Combine(torchDir, "..", "..", "runtimes", "linux-x64", "native")));
         return directories.Select(d => Path.Combine(d, FileName)).FirstOrDefault(File.Exists);
+    }
+
+    /// <summary>
+    /// Where libtorch's own libraries are: beside TorchSharp's native library in an app's output, or, in the NuGet
+    /// package layout, in the libtorch-cpu-linux-x64 package next to the torchsharp package.
+    /// </summary>
+    private static List<string> LibTorchDirectories(string nativeDir)
+    {
+        var directories = new List<string> { nativeDir };
+        // nativeDir = <packages>/torchsharp/<version>/runtimes/linux-x64/native in the package layout.
+        var packages = Path.GetFullPath(Path.Combine(nativeDir, "..", "..", "..", "..", ".."));
+        var libTorch = Path.Combine(packages, "libtorch-cpu-linux-x64");
+        if (Directory.Exists(libTorch))
+            directories.AddRange(Directory.EnumerateDirectories(libTorch)
+                .OrderByDescending(d => Version.TryParse(Path.GetFileName(d), out var v) ? v : new Version(0, 0))
+                .Select(d => Path.Combine(d, "runtimes", "linux-x64", "native")));
+        return directories;
     }
 
     private static string WritePatchedCopy(string original)
