@@ -30,9 +30,7 @@ public static class IntegerExporter
         {
             using var _ = no_grad();
             using var probe = zeros(1);
-            var names = model.Layers.Select(l => l.GetName()).ToList();
             var inputSteps = model.Layers.Select(l => l.InputQuantizer.Float64Steps(probe)[0]).ToList();
-            var edges = UNetWiring.Of(model).ToLookup(e => e.From);
             var layers = model.Layers.Select((layer, index) =>
             {
                 using var scope = NewDisposeScope();
@@ -40,7 +38,7 @@ public static class IntegerExporter
                 var weightSteps = layer.WeightQuantizer.Float64Steps(weight);
                 return new IntegerLayer
                 {
-                    Name = names[index],
+                    Name = layer.GetName(),
                     Kind = Kind(layer.Kind),
                     InputChannels = (int)layer.Weight.shape[1 - layer.WeightQuantizer.OutputChannelAxis],
                     OutputChannels = weightSteps.Length,
@@ -50,9 +48,8 @@ public static class IntegerExporter
                     WeightScales = weightSteps,
                     Weights = WeightCodes(layer),
                     Biases = BiasCodes(layer),
-                    Outputs = edges[names[index]].Select(edge => new LayerOutput(
-                        names.IndexOf(edge.To), edge.ChannelOffset, edge.Pooled,
-                        weightSteps.Select(s => FixedPointMultiplier.FromScales(inputSteps[index], s, inputSteps[names.IndexOf(edge.To)])).ToArray())).ToList(),
+                    Outputs = model.Plan.Nodes[index].Outputs.Select(edge => new LayerOutput(edge.Target, edge.ChannelOffset, edge.Pooled,
+                        weightSteps.Select(s => FixedPointMultiplier.FromScales(inputSteps[index], s, inputSteps[edge.Target])).ToArray())).ToList(),
                 };
             }).ToList();
             var header = new IntegerModelHeader(model.Options.InputChannels, model.Options.Normalization,
