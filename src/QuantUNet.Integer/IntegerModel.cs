@@ -67,7 +67,7 @@ public sealed class IntegerModel
         if (index == 0 && layer.InputChannels != Header.InputChannels)
             throw Invalid(layer, $"takes {layer.InputChannels} channels but the image has {Header.InputChannels}.");
         bool last = index == Layers.Count - 1;
-        if (last && (layer.Outputs.Count != 0 || layer.OutputChannels != 1 || layer.Kind == IntegerLayerKind.ConvTranspose2x2))
+        if (last && (layer.Outputs.Count != 0 || layer.OutputChannels != 1 || layer.Kind == LayerKind.ConvTranspose2x2))
             throw Invalid(layer, "the final layer must be a convolution with one output channel and no consumers.");
         if (!last && layer.Outputs.Count == 0) throw Invalid(layer, "its output goes nowhere.");
         foreach (var output in layer.Outputs)
@@ -77,7 +77,7 @@ public sealed class IntegerModel
             var target = Layers[output.Target];
             if (output.ChannelOffset < 0 || output.ChannelOffset + layer.OutputChannels > target.InputChannels)
                 throw Invalid(layer, $"its {layer.OutputChannels} channels at offset {output.ChannelOffset} do not fit the {target.InputChannels} inputs of {target.Name}.");
-            if (output.Pooled && layer.Kind == IntegerLayerKind.ConvTranspose2x2)
+            if (output.Pooled && layer.Kind == LayerKind.ConvTranspose2x2)
                 throw Invalid(layer, "an upsampler's output cannot be pooled.");
             if (output.Multipliers.Count != layer.OutputChannels)
                 throw Invalid(layer, $"{output.Multipliers.Count} multipliers towards {target.Name} for {layer.OutputChannels} channels.");

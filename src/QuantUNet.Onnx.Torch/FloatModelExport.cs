@@ -1,6 +1,5 @@
 using Onnx;
 using QuantUNet.Integer;
-using QuantUNet.Torch.Export;
 using QuantUNet.Torch.Model;
 using QuantUNet.Torch.Quantization;
 using static TorchSharp.torch;
@@ -25,7 +24,7 @@ public static class FloatModelExport
             // In eval mode a layer with a BatchNorm is the convolution with the BatchNorm folded in.
             var (weight, bias) = layer.FoldedFloatWeights();
             int outputAxis = layer.WeightQuantizer.OutputChannelAxis;
-            return new FloatLayer(layer.GetName(), IntegerExporter.Kind(layer.Kind), (int)weight.shape[1 - outputAxis], (int)weight.shape[outputAxis],
+            return new FloatLayer(layer.GetName(), layer.Kind, (int)weight.shape[1 - outputAxis], (int)weight.shape[outputAxis],
                 Values(weight), Values(bias),
                 model.Plan.Nodes[index].Outputs.Select(e => new LayerEdge(e.Target, e.ChannelOffset, e.Pooled)).ToList());
         }).ToList();

@@ -39,7 +39,7 @@ public static class IntegerExporter
                 return new IntegerLayer
                 {
                     Name = layer.GetName(),
-                    Kind = Kind(layer.Kind),
+                    Kind = layer.Kind,
                     InputChannels = (int)layer.Weight.shape[1 - layer.WeightQuantizer.OutputChannelAxis],
                     OutputChannels = weightSteps.Length,
                     WeightBits = layer.WeightQuantizer.Bitwidth.Current,
@@ -61,15 +61,6 @@ public static class IntegerExporter
             model.train(wasTraining);
         }
     }
-
-    /// <summary>The integer model's name for a layer kind (the float ONNX export uses it too).</summary>
-    internal static IntegerLayerKind Kind(LayerKind kind) => kind switch
-    {
-        LayerKind.Conv3x3 => IntegerLayerKind.Conv3x3,
-        LayerKind.ConvTranspose2x2 => IntegerLayerKind.ConvTranspose2x2,
-        LayerKind.Conv1x1 => IntegerLayerKind.Conv1x1,
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "No integer counterpart."),
-    };
 
     /// <summary>[out][in][kh][kw]: a transposed convolution's [in][out][kh][kw] is swapped.</summary>
     private static sbyte[] WeightCodes(QuantizedLayer layer)

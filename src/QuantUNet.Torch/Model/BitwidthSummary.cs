@@ -1,3 +1,4 @@
+using QuantUNet.Integer;
 using QuantUNet.Torch.Quantization;
 
 namespace QuantUNet.Torch.Model;

@@ -38,8 +38,8 @@ public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
     /// <summary>A 3x3 convolution has the BatchNorm if the options ask for one; the final 1x1 never does.</summary>
     private static QuantizedLayer Build(UNetPlan.Node node, bool imageInput, ArchitectureOptions options) => node.Kind switch
     {
-        IntegerLayerKind.ConvTranspose2x2 => new QuantConvTranspose2d(node.Name, node.InputChannels, node.OutputChannels, options.Quantization),
-        IntegerLayerKind.Conv3x3 => new QuantConv2d(node.Name, node.InputChannels, node.OutputChannels, 3, options.Quantization, imageInput, options.BatchNorm),
+        LayerKind.ConvTranspose2x2 => new QuantConvTranspose2d(node.Name, node.InputChannels, node.OutputChannels, options.Quantization),
+        LayerKind.Conv3x3 => new QuantConv2d(node.Name, node.InputChannels, node.OutputChannels, 3, options.Quantization, imageInput, options.BatchNorm),
         _ => new QuantConv2d(node.Name, node.InputChannels, node.OutputChannels, node.Kind.KernelSize(), options.Quantization, imageInput),
     };
 

@@ -20,7 +20,7 @@ public sealed class UNetPlan
     public sealed record Edge(int Target, int ChannelOffset, bool Pooled);
 
     /// <summary>One weight layer; <see cref="Outputs"/> is empty for the last, whose output is the logits.</summary>
-    public sealed record Node(string Name, IntegerLayerKind Kind, int InputChannels, int OutputChannels, IReadOnlyList<Edge> Outputs);
+    public sealed record Node(string Name, LayerKind Kind, int InputChannels, int OutputChannels, IReadOnlyList<Edge> Outputs);
 
     private UNetPlan(IReadOnlyList<Node> nodes) => Nodes = nodes;
 
@@ -35,27 +35,27 @@ public sealed class UNetPlan
     public static UNetPlan Of(ArchitectureOptions options)
     {
         // Layers name their consumers, which come later; the names become indices once every layer is listed.
-        var layers = new List<(string Name, IntegerLayerKind Kind, int Inputs, int Outputs, (string Target, int Offset, bool Pooled)[] Edges)>();
-        void Add(string name, IntegerLayerKind kind, int inputs, int outputs, params (string, int, bool)[] edges) => layers.Add((name, kind, inputs, outputs, edges));
+        var layers = new List<(string Name, LayerKind Kind, int Inputs, int Outputs, (string Target, int Offset, bool Pooled)[] Edges)>();
+        void Add(string name, LayerKind kind, int inputs, int outputs, params (string, int, bool)[] edges) => layers.Add((name, kind, inputs, outputs, edges));
 
         int channels = options.InputChannels, width = options.BaseWidth;
         for (int level = 1; level <= Levels; level++, width *= 2)
         {
             string below = level < Levels ? $"enc{level + 1}_conv1" : "bottleneck_conv1";
-            Add($"enc{level}_conv1", IntegerLayerKind.Conv3x3, channels, width, ($"enc{level}_conv2", 0, false));
-            Add($"enc{level}_conv2", IntegerLayerKind.Conv3x3, width, width, (below, 0, true), ($"dec{level}_conv1", 0, false));
+            Add($"enc{level}_conv1", LayerKind.Conv3x3, channels, width, ($"enc{level}_conv2", 0, false));
+            Add($"enc{level}_conv2", LayerKind.Conv3x3, width, width, (below, 0, true), ($"dec{level}_conv1", 0, false));
             channels = width;
         }
-        Add("bottleneck_conv1", IntegerLayerKind.Conv3x3, channels, width, ("bottleneck_conv2", 0, false));
-        Add("bottleneck_conv2", IntegerLayerKind.Conv3x3, width, width, ($"up{Levels}", 0, false));
+        Add("bottleneck_conv1", LayerKind.Conv3x3, channels, width, ("bottleneck_conv2", 0, false));
+        Add("bottleneck_conv2", LayerKind.Conv3x3, width, width, ($"up{Levels}", 0, false));
         for (int level = Levels; level >= 1; level--, width /= 2)
         {
             int skip = width / 2;
-            Add($"up{level}", IntegerLayerKind.ConvTranspose2x2, width, width / 2, ($"dec{level}_conv1", skip, false));
-            Add($"dec{level}_conv1", IntegerLayerKind.Conv3x3, width, width / 2, ($"dec{level}_conv2", 0, false));
-            Add($"dec{level}_conv2", IntegerLayerKind.Conv3x3, width / 2, width / 2, (level > 1 ? $"up{level - 1}" : "final", 0, false));
+            Add($"up{level}", LayerKind.ConvTranspose2x2, width, width / 2, ($"dec{level}_conv1", skip, false));
+            Add($"dec{level}_conv1", LayerKind.Conv3x3, width, width / 2, ($"dec{level}_conv2", 0, false));
+            Add($"dec{level}_conv2", LayerKind.Conv3x3, width / 2, width / 2, (level > 1 ? $"up{level - 1}" : "final", 0, false));
         }
-        Add("final", IntegerLayerKind.Conv1x1, width, 1);
+        Add("final", LayerKind.Conv1x1, width, 1);
 
         var index = layers.Select((layer, i) => (layer.Name, i)).ToDictionary(p => p.Name, p => p.i);
         var nodes = layers.Select(l => new Node(l.Name, l.Kind, l.Inputs, l.Outputs,
