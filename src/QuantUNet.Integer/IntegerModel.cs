@@ -1,3 +1,5 @@
+using QuantUNet.Integer.Package;
+
 namespace QuantUNet.Integer;
 
 /// <summary>
@@ -42,8 +44,8 @@ public sealed class IntegerModel
     /// <summary>logit = accumulator * ScoreScale; the mask is accumulator &gt; 0 and needs no scale.</summary>
     public double ScoreScale => OutputLayer.InputScale * OutputLayer.WeightScales[0];
 
-    /// <summary>Plain mean of the layers' weight widths.</summary>
-    public double AverageWeightBits => Layers.Average(l => (double)l.WeightBits);
+    /// <summary>The layers' widths and sizes (biases count as int32, as everywhere a size is reported).</summary>
+    public BitwidthSummary Bitwidths => new([.. Layers.Select(l => new LayerWidths(l.Name, l.WeightBits, l.ActivationBits, l.WeightCount, l.OutputChannels))]);
 
     /// <summary>For each layer, how many times its input grid is halved against the image, as a power of two.</summary>
     internal int InputLevel(int layer) => inputLevels[layer];

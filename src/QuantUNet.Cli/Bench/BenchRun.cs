@@ -104,7 +104,7 @@ internal static class BenchRun
                 exact.MaskAgreement, exact.MaskDifferences, exact.MaskDifferencesAtZero, exact.MaxAccumulatorError, new FileInfo(integerPath).Length,
                 new BenchReport.CodeFlips(flips.Codes, flips.Flips, flips.LargestFlip, flips.FarthestFromTie,
                     flips.FlipsByLayer.Where(p => p.Value > 0).ToDictionary(), flips.EndToEndDifferences, flips.LargestEndToEndDifference)),
-            Float = new BenchReport.FloatFigures(bits.ParameterCount * 4),
+            Float = new BenchReport.FloatFigures(bits.FloatSizeBytes),
             OnnxFloat = new BenchReport.OnnxFigures(images / onnxFloatSeconds, onnxFloatSeconds, onnxFloatModel.Length, null),
             OnnxQdq = new BenchReport.OnnxFigures(images / qdqSeconds, qdqSeconds, qdqModel.Length, qdqAgreement),
         };

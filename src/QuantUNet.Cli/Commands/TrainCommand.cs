@@ -161,7 +161,7 @@ internal static class TrainCommand
                 Data = settings.Data, Quantized = model.Quantize, ImageSize = settings.Size, BaseWidth = settings.Width, Channels = settings.Channels,
                 TargetBits = settings.TargetBits, Epochs = settings.Epochs, WarmStartEpoch = warmStartEpoch, KeptEpoch = keptEpoch, BatchSize = settings.Batch, Seed = settings.Seed,
                 ValidationFraction = settings.ValidationFraction, Split = split, EpochRecords = records, Validation = scores,
-                Bits = TrainReport.BitFacts.From(model.Bitwidths()), Seconds = clock.Elapsed.TotalSeconds,
+                Bits = TrainReport.BitFacts.From(model), Seconds = clock.Elapsed.TotalSeconds,
             };
             JsonReport.Write(settings.OutDirectory, "train.json", report);
             return report;

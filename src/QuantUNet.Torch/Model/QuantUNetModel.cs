@@ -1,4 +1,5 @@
 using QuantUNet.Integer;
+using QuantUNet.Integer.Package;
 using QuantUNet.Torch.Quantization;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -125,8 +126,10 @@ public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
         }
     }
 
-    /// <summary>Per-layer bitwidths and sizes, as they stand now.</summary>
-    public BitwidthSummary Bitwidths() => BitwidthSummary.Of(this);
+    /// <summary>Per-layer bitwidths and sizes, as they stand now; a float model's are <see cref="BitwidthSummary.FloatBits"/>, whatever its unused quantizers hold.</summary>
+    public BitwidthSummary Bitwidths() => new([.. ordered.Select(l => new LayerWidths(l.GetName(),
+        quantize ? l.WeightQuantizer.Bitwidth.Current : BitwidthSummary.FloatBits, quantize ? l.InputQuantizer.Bitwidth.Current : BitwidthSummary.FloatBits,
+        l.Weight.numel(), l.Bias.numel()))]);
 
     /// <summary>The model's input normalisation alone, as the forward pass applies it.</summary>
     internal Tensor Normalize(Tensor input) => Options.Normalization == PixelNormalization.PerImageMinMax ? StretchPerImage(input) : input;
