@@ -151,9 +151,13 @@ internal static class TrainCommand
 
         using (model)
         {
-            var scores = validation.Count > 0 ? TrainReport.ValidationScores.From(ModelScoring.Evaluate(model, validation, settings.Batch)) : null;
-            var record = new TrainingRecord { Seed = settings.Seed, Metrics = scores?.AsMetrics() ?? new Dictionary<string, double>() };
-            var package = ModelFile.Package(model, ImageSize.Square(settings.Size), record, problem => Console.Error.WriteLine($"quantunet: warning: {problem}"));
+            var size = ImageSize.Square(settings.Size);
+            var record = new TrainingRecord { Seed = settings.Seed };
+            var package = ModelFile.Package(model, size, record, problem => Console.Error.WriteLine($"quantunet: warning: {problem}"));
+            // Validation is scored as `quantunet evaluate` scores the saved model; the figures go into its record, so the
+            // package is made again with them (the export refusal, if any, was reported once already).
+            var scores = validation.Count > 0 ? TrainReport.ValidationScores.From(PackageScores.Of(package, validation)) : null;
+            if (scores is not null) package = ModelFile.Package(model, size, record with { Metrics = scores.AsMetrics() }, _ => { });
             ModelZip.Save(package, Path.Combine(settings.OutDirectory, ModelZip.FileName));
 
             var report = new TrainReport
