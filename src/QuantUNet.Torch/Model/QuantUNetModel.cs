@@ -37,12 +37,10 @@ public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
     public UNetPlan Plan { get; }
 
     /// <summary>A 3x3 convolution has the BatchNorm if the options ask for one; the final 1x1 never does.</summary>
-    private static QuantizedLayer Build(UNetPlan.Node node, bool imageInput, ArchitectureOptions options) => node.Kind switch
-    {
-        LayerKind.ConvTranspose2x2 => new QuantConvTranspose2d(node.Name, node.InputChannels, node.OutputChannels, options.Quantization),
-        LayerKind.Conv3x3 => new QuantConv2d(node.Name, node.InputChannels, node.OutputChannels, 3, options.Quantization, imageInput, options.BatchNorm),
-        _ => new QuantConv2d(node.Name, node.InputChannels, node.OutputChannels, node.Kind.KernelSize(), options.Quantization, imageInput),
-    };
+    private static QuantizedLayer Build(UNetPlan.Node node, bool imageInput, ArchitectureOptions options) => node.Kind == LayerKind.ConvTranspose2x2
+        ? new QuantConvTranspose2d(node.Name, node.InputChannels, node.OutputChannels, options.Quantization)
+        : new QuantConv2d(node.Name, node.InputChannels, node.OutputChannels, node.Kind.KernelSize(), options.Quantization, imageInput,
+            batchNorm: options.BatchNorm && node.Kind == LayerKind.Conv3x3);
 
     /// <summary>
     /// Validates <paramref name="options"/> before the base constructor makes the native module: a constructor that threw
