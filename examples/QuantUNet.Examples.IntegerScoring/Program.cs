@@ -36,7 +36,7 @@ var saved = (loaded as IEnumerable<ITransformer>)?.OfType<QuantUNetTransformer>(
 // Whatever mode the model was saved with (a TorchSharp mode needs QuantUNet.MLNet.Training), the integer engine needs only QuantUNet.MLNet.
 using var quantUNet = saved.WithScoringMode(ScoringMode.Integer);
 Console.WriteLine($"Loaded {modelPath}: {quantUNet.ImageHeight}x{quantUNet.ImageWidth}, {quantUNet.ImageChannels} channel(s), "
-    + $"{quantUNet.Description.AverageWeightBits:F2} weight bits on average, scoring mode {quantUNet.ScoringMode}.");
+    + $"{quantUNet.Description.Bitwidths.AverageWeightBits:F2} weight bits on average, scoring mode {quantUNet.ScoringMode}.");
 
 var scoring = mlContext.Transforms.LoadImages(quantUNet.ImageColumnName, imageFolder: null, inputColumnName: nameof(ImageFileRow.ImagePath))
     .Append(mlContext.Transforms.ResizeImages(quantUNet.ImageColumnName, quantUNet.ImageWidth, quantUNet.ImageHeight))

@@ -53,9 +53,9 @@ var model = pipeline.Fit(train);
 var metrics = mlContext.Segmentation().Evaluate(model.Transform(test), labelColumnName: "Mask", groupColumnName: nameof(SliceFiles.Patient));
 var quantUNet = model.LastTransformer;
 Console.WriteLine($"Held out ({metrics.ImageCount} slices, {metrics.GroupCount} patients): {metrics}");
-Console.WriteLine($"Bitwidths: weights {quantUNet.Description.AverageWeightBits:F2} on average ({quantUNet.Description.SizeWeightedWeightBits:F2} by size), "
-    + $"activations {quantUNet.Description.AverageActivationBits:F2}; {quantUNet.Description.SizeBytes:N0} bytes packed, "
-    + $"{quantUNet.Description.SizeRatio:F1}x smaller than float32 ({quantUNet.Description.FloatSizeBytes:N0} bytes).");
+Console.WriteLine($"Bitwidths: weights {quantUNet.Description.Bitwidths.AverageWeightBits:F2} on average ({quantUNet.Description.Bitwidths.SizeWeightedWeightBits:F2} by size), "
+    + $"activations {quantUNet.Description.Bitwidths.AverageActivationBits:F2}; {quantUNet.Description.Bitwidths.SizeBytes:N0} bytes packed, "
+    + $"{quantUNet.Description.Bitwidths.SizeRatio:F1}x smaller than float32 ({quantUNet.Description.Bitwidths.FloatSizeBytes:N0} bytes).");
 
 // 4. Save the whole pipeline (for evaluating again: it reads masks), and the deployable scoring model: the image steps
 //    fitted on their own, then the trained transformer. It needs only ImagePath at prediction time.

@@ -16,7 +16,7 @@ public readonly record struct AccumulatorRange(long Min, long Max)
     public static AccumulatorRange[] Of(IntegerLayer layer)
     {
         int k = layer.KernelSize;
-        bool perPosition = layer.Kind == IntegerLayerKind.ConvTranspose2x2;
+        bool perPosition = layer.Kind == LayerKind.ConvTranspose2x2;
         var ranges = new AccumulatorRange[layer.OutputChannels];
         for (int output = 0; output < layer.OutputChannels; output++)
         {

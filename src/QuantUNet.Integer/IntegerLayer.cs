@@ -7,7 +7,7 @@ namespace QuantUNet.Integer;
 public sealed class IntegerLayer
 {
     public required string Name { get; init; }
-    public required IntegerLayerKind Kind { get; init; }
+    public required LayerKind Kind { get; init; }
     public required int InputChannels { get; init; }
     public required int OutputChannels { get; init; }
 

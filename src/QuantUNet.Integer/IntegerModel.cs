@@ -1,3 +1,5 @@
+using QuantUNet.Integer.Package;
+
 namespace QuantUNet.Integer;
 
 /// <summary>
@@ -42,8 +44,8 @@ public sealed class IntegerModel
     /// <summary>logit = accumulator * ScoreScale; the mask is accumulator &gt; 0 and needs no scale.</summary>
     public double ScoreScale => OutputLayer.InputScale * OutputLayer.WeightScales[0];
 
-    /// <summary>Plain mean of the layers' weight widths.</summary>
-    public double AverageWeightBits => Layers.Average(l => (double)l.WeightBits);
+    /// <summary>The layers' widths and sizes (biases count as int32, as everywhere a size is reported).</summary>
+    public BitwidthSummary Bitwidths => new([.. Layers.Select(l => new LayerWidths(l.Name, l.WeightBits, l.ActivationBits, l.WeightCount, l.OutputChannels))]);
 
     /// <summary>For each layer, how many times its input grid is halved against the image, as a power of two.</summary>
     internal int InputLevel(int layer) => inputLevels[layer];
@@ -67,7 +69,7 @@ public sealed class IntegerModel
         if (index == 0 && layer.InputChannels != Header.InputChannels)
             throw Invalid(layer, $"takes {layer.InputChannels} channels but the image has {Header.InputChannels}.");
         bool last = index == Layers.Count - 1;
-        if (last && (layer.Outputs.Count != 0 || layer.OutputChannels != 1 || layer.Kind == IntegerLayerKind.ConvTranspose2x2))
+        if (last && (layer.Outputs.Count != 0 || layer.OutputChannels != 1 || layer.Kind == LayerKind.ConvTranspose2x2))
             throw Invalid(layer, "the final layer must be a convolution with one output channel and no consumers.");
         if (!last && layer.Outputs.Count == 0) throw Invalid(layer, "its output goes nowhere.");
         foreach (var output in layer.Outputs)
@@ -77,7 +79,7 @@ public sealed class IntegerModel
             var target = Layers[output.Target];
             if (output.ChannelOffset < 0 || output.ChannelOffset + layer.OutputChannels > target.InputChannels)
                 throw Invalid(layer, $"its {layer.OutputChannels} channels at offset {output.ChannelOffset} do not fit the {target.InputChannels} inputs of {target.Name}.");
-            if (output.Pooled && layer.Kind == IntegerLayerKind.ConvTranspose2x2)
+            if (output.Pooled && layer.Kind == LayerKind.ConvTranspose2x2)
                 throw Invalid(layer, "an upsampler's output cannot be pooled.");
             if (output.Multipliers.Count != layer.OutputChannels)
                 throw Invalid(layer, $"{output.Multipliers.Count} multipliers towards {target.Name} for {layer.OutputChannels} channels.");

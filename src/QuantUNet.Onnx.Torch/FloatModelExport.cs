@@ -1,6 +1,5 @@
 using Onnx;
 using QuantUNet.Integer;
-using QuantUNet.Torch.Export;
 using QuantUNet.Torch.Model;
 using QuantUNet.Torch.Quantization;
 using static TorchSharp.torch;
@@ -19,17 +18,15 @@ public static class FloatModelExport
     /// <summary>Each layer's float weights and biases, wired as <see cref="QuantUNetModel.forward"/> wires them.</summary>
     public static FloatUNet From(QuantUNetModel model)
     {
-        var names = model.Layers.Select(l => l.GetName()).ToList();
-        var edges = UNetWiring.Of(model).ToLookup(e => e.From);
-        var layers = model.Layers.Select(layer =>
+        var layers = model.Layers.Select((layer, index) =>
         {
             using var scope = NewDisposeScope();
             // In eval mode a layer with a BatchNorm is the convolution with the BatchNorm folded in.
             var (weight, bias) = layer.FoldedFloatWeights();
             int outputAxis = layer.WeightQuantizer.OutputChannelAxis;
-            return new FloatLayer(layer.GetName(), IntegerExporter.Kind(layer.Kind), (int)weight.shape[1 - outputAxis], (int)weight.shape[outputAxis],
+            return new FloatLayer(layer.GetName(), layer.Kind, (int)weight.shape[1 - outputAxis], (int)weight.shape[outputAxis],
                 Values(weight), Values(bias),
-                edges[layer.GetName()].Select(e => new LayerEdge(names.IndexOf(e.To), e.ChannelOffset, e.Pooled)).ToList());
+                model.Plan.Nodes[index].Outputs.Select(e => new LayerEdge(e.Target, e.ChannelOffset, e.Pooled)).ToList());
         }).ToList();
         return new FloatUNet(model.Options.InputChannels, model.Options.Normalization, layers);
     }

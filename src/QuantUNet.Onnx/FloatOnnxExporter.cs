@@ -6,7 +6,7 @@ namespace QuantUNet.Onnx;
 /// <summary>One float layer of a U-Net to export.</summary>
 /// <param name="Weights">In ONNX's (and TorchSharp's) order: [Cout, Cin, k, k] for a convolution, [Cin, Cout, k, k] for the upsampler.</param>
 /// <param name="Outputs">Where the layer's ReLU output goes; empty for the final layer, whose output is the logits.</param>
-public sealed record FloatLayer(string Name, IntegerLayerKind Kind, int InputChannels, int OutputChannels, float[] Weights, float[] Biases, IReadOnlyList<LayerEdge> Outputs);
+public sealed record FloatLayer(string Name, LayerKind Kind, int InputChannels, int OutputChannels, float[] Weights, float[] Biases, IReadOnlyList<LayerEdge> Outputs);
 
 /// <summary>A float U-Net: its input and its layers in datapath order.</summary>
 public sealed record FloatUNet(int InputChannels, PixelNormalization Normalization, IReadOnlyList<FloatLayer> Layers);

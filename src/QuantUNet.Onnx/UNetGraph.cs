@@ -10,7 +10,7 @@ namespace QuantUNet.Onnx;
 public sealed record LayerEdge(int Target, int ChannelOffset, bool Pooled);
 
 /// <summary>What the graph walk needs of a layer: its name, kind and where its output goes.</summary>
-internal sealed record LayerSpec(string Name, IntegerLayerKind Kind, IReadOnlyList<LayerEdge> Outputs);
+internal sealed record LayerSpec(string Name, LayerKind Kind, IReadOnlyList<LayerEdge> Outputs);
 
 /// <summary>The parts in which the float, QDQ and QONNX graphs differ; <see cref="UNetGraph"/> does the wiring they share.</summary>
 internal interface ILayerEmitter
@@ -80,7 +80,7 @@ internal static class UNetGraph
     /// A layer's convolution node (stride 1 and padding 1 for 3x3, stride 2 for the upsampler) on
     /// [input, weight, bias]; its output is named <paramref name="output"/> when given (the logits).
     /// </summary>
-    public static string Convolve(GraphWriter graph, IntegerLayerKind kind, string name, string[] inputs, string? output)
+    public static string Convolve(GraphWriter graph, LayerKind kind, string name, string[] inputs, string? output)
     {
         var (opType, attributes) = Convolution(kind);
         if (output is null) return graph.Node(opType, name, inputs, attributes: attributes);
@@ -88,11 +88,11 @@ internal static class UNetGraph
         return output;
     }
 
-    private static (string OpType, AttributeProto[] Attributes) Convolution(IntegerLayerKind kind) => kind switch
+    private static (string OpType, AttributeProto[] Attributes) Convolution(LayerKind kind) => kind switch
     {
-        IntegerLayerKind.Conv3x3 => ("Conv", [GraphWriter.Ints("kernel_shape", 3, 3), GraphWriter.Ints("pads", 1, 1, 1, 1), GraphWriter.Ints("strides", 1, 1)]),
-        IntegerLayerKind.Conv1x1 => ("Conv", [GraphWriter.Ints("kernel_shape", 1, 1), GraphWriter.Ints("strides", 1, 1)]),
-        IntegerLayerKind.ConvTranspose2x2 => ("ConvTranspose", [GraphWriter.Ints("kernel_shape", 2, 2), GraphWriter.Ints("strides", 2, 2)]),
+        LayerKind.Conv3x3 => ("Conv", [GraphWriter.Ints("kernel_shape", 3, 3), GraphWriter.Ints("pads", 1, 1, 1, 1), GraphWriter.Ints("strides", 1, 1)]),
+        LayerKind.Conv1x1 => ("Conv", [GraphWriter.Ints("kernel_shape", 1, 1), GraphWriter.Ints("strides", 1, 1)]),
+        LayerKind.ConvTranspose2x2 => ("ConvTranspose", [GraphWriter.Ints("kernel_shape", 2, 2), GraphWriter.Ints("strides", 2, 2)]),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown layer kind."),
     };
 
@@ -100,10 +100,10 @@ internal static class UNetGraph
     /// The weight tensor's ONNX shape and the axis of its output channels: [Cout, Cin, k, k] and 0 for a
     /// convolution, [Cin, Cout, k, k] and 1 for a transposed convolution.
     /// </summary>
-    public static (long[] Dims, int OutputAxis) WeightShape(IntegerLayerKind kind, int inputChannels, int outputChannels)
+    public static (long[] Dims, int OutputAxis) WeightShape(LayerKind kind, int inputChannels, int outputChannels)
     {
         long k = kind.KernelSize();
-        return kind == IntegerLayerKind.ConvTranspose2x2 ? ([inputChannels, outputChannels, k, k], 1) : ([outputChannels, inputChannels, k, k], 0);
+        return kind == LayerKind.ConvTranspose2x2 ? ([inputChannels, outputChannels, k, k], 1) : ([outputChannels, inputChannels, k, k], 0);
     }
 
     /// <summary>

@@ -21,8 +21,8 @@ public sealed class HardeningCliTests
     public static void SaveAModelAndData(TestContext context)
     {
         _shared = new TempFolder("quantunet-hardening");
-        _model = UntrainedModel.Save(_shared["model.qunet"], Size);
-        _data = _shared["data"];
+        _model = UntrainedModel.Save(_shared.File("model.qunet"), Size);
+        _data = _shared.File("data");
         new SyntheticMriGenerator(new() { Size = ImageSize.Square(Size), Seed = 3 }).WriteDataset(4, _data);
     }
 
@@ -43,35 +43,35 @@ public sealed class HardeningCliTests
     {
         using var folder = new TempFolder("quantunet-options");
         // The data folder does not exist: an option error that comes first proves no data was read.
-        var result = CommandRunner.Run("train", "--data", folder["no-data"], "--out", folder["out"], option, value);
+        var result = CommandRunner.Run("train", "--data", folder.File("no-data"), "--out", folder.File("out"), option, value);
 
         AssertOneLineError(result, expected);
-        Assert.IsFalse(Directory.Exists(folder["out"]), "nothing is written");
+        Assert.IsFalse(Directory.Exists(folder.File("out")), "nothing is written");
     }
 
     [TestMethod]
     public void EvaluateAndPredictCheckTheirOptionsBeforeReadingData()
     {
         using var folder = new TempFolder("quantunet-options");
-        AssertOneLineError(CommandRunner.Run("evaluate", "--model", _model, "--data", folder["no-data"], "--out", folder["out"], "--threads", "-2"),
+        AssertOneLineError(CommandRunner.Run("evaluate", "--model", _model, "--data", folder.File("no-data"), "--out", folder.File("out"), "--threads", "-2"),
             "--threads -2: the thread count (0: all cores) must be at least 0.");
-        AssertOneLineError(CommandRunner.Run("predict", "--model", _model, "--input", _data, "--out", folder["out"], "--size", "100000"),
+        AssertOneLineError(CommandRunner.Run("predict", "--model", _model, "--input", _data, "--out", folder.File("out"), "--size", "100000"),
             "--size 100000: the side must be a positive multiple of 16, at most 8192.");
-        Assert.IsFalse(Directory.Exists(folder["out"]));
+        Assert.IsFalse(Directory.Exists(folder.File("out")));
     }
 
     [TestMethod]
     public void AnOutputThatIsAFileOrAFolderOfTheWrongKindIsNamed()
     {
         using var folder = new TempFolder("quantunet-outputs");
-        File.WriteAllText(folder["file"], "not a folder");
-        Directory.CreateDirectory(folder["folder"]);
+        File.WriteAllText(folder.File("file"), "not a folder");
+        Directory.CreateDirectory(folder.File("folder"));
 
-        AssertOneLineError(CommandRunner.Run("train", "--data", _data, "--out", folder["file"], "--size", $"{Size}"), $"--out {folder["file"]}: is a file, not a folder.");
-        AssertOneLineError(CommandRunner.Run("evaluate", "--model", _model, "--data", _data, "--out", folder["file"]), $"--out {folder["file"]}: is a file, not a folder.");
-        AssertOneLineError(CommandRunner.Run("export", "--model", _model, "--out", folder["folder"]), $"--out {folder["folder"]}: is a folder; give the file to write.");
-        Assert.AreEqual("not a folder", File.ReadAllText(folder["file"]));
-        Assert.IsEmpty(Directory.GetFileSystemEntries(folder["folder"]));
+        AssertOneLineError(CommandRunner.Run("train", "--data", _data, "--out", folder.File("file"), "--size", $"{Size}"), $"--out {folder.File("file")}: is a file, not a folder.");
+        AssertOneLineError(CommandRunner.Run("evaluate", "--model", _model, "--data", _data, "--out", folder.File("file")), $"--out {folder.File("file")}: is a file, not a folder.");
+        AssertOneLineError(CommandRunner.Run("export", "--model", _model, "--out", folder.File("folder")), $"--out {folder.File("folder")}: is a folder; give the file to write.");
+        Assert.AreEqual("not a folder", File.ReadAllText(folder.File("file")));
+        Assert.IsEmpty(Directory.GetFileSystemEntries(folder.File("folder")));
     }
 
     [TestMethod]
@@ -80,10 +80,10 @@ public sealed class HardeningCliTests
     public void AReadOnlyOrFullFileSystemIsNamedBeforeTrainingReadsData(string kind, string cause)
     {
         using var folder = new TempFolder("quantunet-mount");
-        using var mount = TinyMount.TryCreate(folder["mnt"], readOnly: kind == "ro");
+        using var mount = TinyMount.TryCreate(folder.File("mnt"), readOnly: kind == "ro");
         if (mount is null) Assert.Inconclusive("cannot mount a tmpfs here (needs root); the case is left untested on this machine");
         if (kind == "full") mount.Fill();
-        var output = Path.Combine(folder["mnt"], "run");
+        var output = Path.Combine(folder.File("mnt"), "run");
 
         var result = CommandRunner.Run("train", "--data", _data, "--out", output, "--size", $"{Size}", "--width", "4", "--epochs", "1");
 
@@ -98,9 +98,9 @@ public sealed class HardeningCliTests
     public void InfoWithHomeAndTempUnwritableEndsInOneLineOrNeedsNoCache()
     {
         using var folder = new TempFolder("quantunet-home");
-        using var mount = TinyMount.TryCreate(folder["mnt"], readOnly: true);
+        using var mount = TinyMount.TryCreate(folder.File("mnt"), readOnly: true);
         if (mount is null) Assert.Inconclusive("cannot mount a read-only tmpfs here (needs root); the case is left untested on this machine");
-        var environment = new Dictionary<string, string?> { ["HOME"] = folder["mnt"], ["TMPDIR"] = folder["mnt"], ["XDG_CACHE_HOME"] = null };
+        var environment = new Dictionary<string, string?> { ["HOME"] = folder.File("mnt"), ["TMPDIR"] = folder.File("mnt"), ["XDG_CACHE_HOME"] = null };
 
         var result = CommandRunner.Run(environment, "info");
 
@@ -112,7 +112,7 @@ public sealed class HardeningCliTests
         }
         Assert.AreEqual(1, result.ExitCode, result.Error);
         StringAssert.StartsWith(result.Error, "quantunet: No writable cache folder for the patched TorchSharp native library (set XDG_CACHE_HOME or TMPDIR to a writable folder); tried ");
-        StringAssert.Contains(result.Error, Path.Combine(folder["mnt"], ".cache", "quantunet"));
+        StringAssert.Contains(result.Error, Path.Combine(folder.File("mnt"), ".cache", "quantunet"));
         AssertOneLine(result.Error);
     }
 
@@ -120,7 +120,7 @@ public sealed class HardeningCliTests
     public void ASecondTrainIntoOneFolderIsRefusedNamingTheHolderAndCtrlCSaysHowToResume()
     {
         using var folder = new TempFolder("quantunet-lock");
-        var output = folder["run"];
+        var output = folder.File("run");
         using var first = CommandRunner.Start("train", "--data", _data, "--out", output, "--size", $"{Size}", "--width", "4", "--epochs", "200", "--batch", "2", "--threads", "1");
         var firstError = first.StandardError.ReadToEndAsync();
         var firstOutput = first.StandardOutput.ReadToEndAsync();
@@ -151,7 +151,7 @@ public sealed class HardeningCliTests
     public void ADamagedCheckpointSaysHowToRecover()
     {
         using var folder = new TempFolder("quantunet-damaged");
-        var output = folder["run"];
+        var output = folder.File("run");
         Directory.CreateDirectory(output);
         File.WriteAllText(TrainingCheckpoint.PathIn(output), "half a checkpoint");
 
@@ -167,14 +167,14 @@ public sealed class HardeningCliTests
     public void PredictRefusesTwoImagesWithOneOutputNameAndTheInputFolderAsOutput()
     {
         using var folder = new TempFolder("quantunet-collide");
-        var input = folder["in"];
+        var input = folder.File("in");
         WriteSlices(input, "scan.png", "scan.jpg", "scan.tif");
 
-        AssertOneLineError(CommandRunner.Run("predict", "--model", _model, "--input", input, "--out", folder["out"]),
+        AssertOneLineError(CommandRunner.Run("predict", "--model", _model, "--input", input, "--out", folder.File("out")),
             $"--input {input}: {Path.Combine(input, "scan.jpg")} and {Path.Combine(input, "scan.png")} would both write scan_mask.png; rename one, or predict them into separate folders.");
         AssertOneLineError(CommandRunner.Run("predict", "--model", _model, "--input", input, "--out", input),
             $"--out {input}: is the --input folder; its masks would replace any NAME_mask ground truth there, so choose another folder.");
-        Assert.IsFalse(Directory.Exists(folder["out"]));
+        Assert.IsFalse(Directory.Exists(folder.File("out")));
         Assert.HasCount(3, Directory.GetFiles(input), "nothing was written beside the inputs");
     }
 
@@ -182,7 +182,7 @@ public sealed class HardeningCliTests
     public void PredictScoresOnlyInputImagesAndSaysWhatItSkipped()
     {
         using var folder = new TempFolder("quantunet-inputs");
-        var input = folder["in"];
+        var input = folder.File("in");
         WriteSlices(input, "scan.png", "scan_mask.png", "scan_overlay.png", "other.webp");
         File.WriteAllText(Path.Combine(input, "._scan.png"), "macOS resource fork");
         MakeFifo(Path.Combine(input, "pipe.png"));
@@ -203,11 +203,11 @@ public sealed class HardeningCliTests
     public void CtrlCDuringPredictLeavesOnlyWholeFiles()
     {
         using var folder = new TempFolder("quantunet-predict-interrupt");
-        var input = folder["in"];
+        var input = folder.File("in");
         var slices = new SyntheticMriGenerator(new() { Size = ImageSize.Square(160), Seed = 4 }).Generate(240);
         foreach (var slice in slices)
             ImageFile.WriteImage(Path.Combine(input, slice.Name + ".png"), new PlanarImage(1, 160, 160, slice.Image));
-        var output = folder["out"];
+        var output = folder.File("out");
         using var predict = CommandRunner.Start("predict", "--model", _model, "--input", input, "--out", output, "--threads", "1");
         var error = predict.StandardError.ReadToEndAsync();
         try
@@ -235,7 +235,7 @@ public sealed class HardeningCliTests
     public void EvaluateCountsEmptyMasksWarnsAboutOrphansAndLostLabelsAndStrictRefuses()
     {
         using var folder = new TempFolder("quantunet-warnings");
-        var data = folder["data"];
+        var data = folder.File("data");
         var samples = new SyntheticMriGenerator(new() { Size = ImageSize.Square(Size), Seed = 3 }).WriteDataset(4, data);
         var masks = Path.Combine(data, ImageFolderDataset.MasksFolder);
         File.Copy(Path.Combine(masks, samples[0].Name + ".png"), Path.Combine(masks, "stray.png"));
@@ -243,7 +243,7 @@ public sealed class HardeningCliTests
         var relabelled = samples.First(s => s.HasForeground);
         ImageFile.WriteImage(Path.Combine(masks, relabelled.Name + ".png"), new PlanarImage(1, Size, Size, [.. relabelled.Mask.Select(v => v * 2 / 255f)]));
 
-        var result = CommandRunner.Run("evaluate", "--model", _model, "--data", data, "--out", folder["out"], "--threads", "1");
+        var result = CommandRunner.Run("evaluate", "--model", _model, "--data", data, "--out", folder.File("out"), "--threads", "1");
 
         Assert.AreEqual(0, result.ExitCode, result.Error);
         int empty = samples.Count(s => !s.HasForeground) + 1;
@@ -255,10 +255,10 @@ public sealed class HardeningCliTests
                 + $"{Path.Combine(masks, relabelled.Name + ".png")}.",
         }, result.Error.TrimEnd('\n').Split('\n'));
 
-        var strict = CommandRunner.Run("evaluate", "--model", _model, "--data", data, "--out", folder["strict"], "--strict");
+        var strict = CommandRunner.Run("evaluate", "--model", _model, "--data", data, "--out", folder.File("strict"), "--strict");
 
         AssertOneLineError(strict, $"{data}: 1 mask file has no image and is not read: {Path.Combine(masks, "stray.png")}; --strict makes this an error.");
-        Assert.IsFalse(Directory.Exists(folder["strict"]));
+        Assert.IsFalse(Directory.Exists(folder.File("strict")));
     }
 
     private static void AssertOneLineError(CommandRunner.Result result, string message)

@@ -71,12 +71,12 @@ public sealed class ModelPackageTests
     {
         using var folder = new TempFolder("quantunet-package");
         var package = ModelPackage.Load(TinyRuns.Quantized);
-        package.Save(folder["model.qunet"]);
+        package.Save(folder.File("model.qunet"));
 
-        var reloaded = ModelPackage.Load(folder["model.qunet"]);
+        var reloaded = ModelPackage.Load(folder.File("model.qunet"));
 
         CollectionAssert.AreEqual(package.ToBytes(), reloaded.ToBytes());
-        CollectionAssert.AreEqual(package.ToBytes(), File.ReadAllBytes(folder["model.qunet"]));
+        CollectionAssert.AreEqual(package.ToBytes(), File.ReadAllBytes(folder.File("model.qunet")));
     }
 
     [TestMethod]
@@ -111,7 +111,7 @@ public sealed class ModelPackageTests
         }
 
         using var folder = new TempFolder("quantunet-old");
-        var evaluated = CommandRunner.Run("evaluate", "--model", PreviousFormat("model.qunet"), "--data", TinyRuns.Data, "--out", folder["eval"], "--size", "16");
+        var evaluated = CommandRunner.Run("evaluate", "--model", PreviousFormat("model.qunet"), "--data", TinyRuns.Data, "--out", folder.File("eval"), "--size", "16");
         Assert.AreEqual(0, evaluated.ExitCode, evaluated.Output + evaluated.Error);
     }
 

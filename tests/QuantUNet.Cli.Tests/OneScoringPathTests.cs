@@ -31,10 +31,10 @@ public sealed class OneScoringPathTests
     public void TransformerAndTheVerbsGiveTheSameMasksAndMetrics(string modeName, ScoringMode mode)
     {
         using var folder = new TempFolder("quantunet-onepath");
-        var evaluated = CommandRunner.Run("evaluate", "--model", TinyRuns.Quantized, "--data", TinyRuns.Data, "--out", folder["eval"], "--mode", modeName, "--threads", "1");
+        var evaluated = CommandRunner.Run("evaluate", "--model", TinyRuns.Quantized, "--data", TinyRuns.Data, "--out", folder.File("eval"), "--mode", modeName, "--threads", "1");
         Assert.AreEqual(0, evaluated.ExitCode, evaluated.Output + evaluated.Error);
         var predicted = CommandRunner.Run("predict", "--model", TinyRuns.Quantized, "--input", Path.Combine(TinyRuns.Data, ImageFolderDataset.ImagesFolder),
-            "--out", folder["masks"], "--mode", modeName, "--threads", "1");
+            "--out", folder.File("masks"), "--mode", modeName, "--threads", "1");
         Assert.AreEqual(0, predicted.ExitCode, predicted.Output + predicted.Error);
 
         var ml = new MLContext(seed: 0);
@@ -47,7 +47,7 @@ public sealed class OneScoringPathTests
         var scored = transformer.Transform(data);
         var metrics = ml.Segmentation().Evaluate(scored, labelColumnName: nameof(Row.Label), groupColumnName: nameof(Row.Patient));
 
-        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder["eval"], "metrics.json")));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder.File("eval"), "metrics.json")));
         var cli = json.RootElement;
         Assert.AreEqual(modeName, cli.GetProperty("mode").GetString());
         Assert.AreEqual(samples.Count, cli.GetProperty("images").GetInt32());
@@ -58,7 +58,7 @@ public sealed class OneScoringPathTests
         var masks = scored.GetColumn<bool[]>(transformer.PredictedLabelColumnName).ToList();
         for (int i = 0; i < samples.Count; i++)
         {
-            var written = ImageFile.ReadMask(Path.Combine(folder["masks"], samples[i].Name + PredictCommandSuffix));
+            var written = ImageFile.ReadMask(Path.Combine(folder.File("masks"), samples[i].Name + PredictCommandSuffix));
             CollectionAssert.AreEqual(masks[i].Select(m => m ? (byte)1 : (byte)0).ToArray(), written.Pixels, $"mask of {samples[i].Name}");
         }
     }
@@ -72,7 +72,7 @@ public sealed class OneScoringPathTests
         using var folder = new TempFolder("quantunet-mlzip");
         const int size = 64;
         var samples = new SyntheticMriGenerator(new() { Size = ImageSize.Square(size), Seed = 3, SlicesPerPatient = 4 }).Generate(8);
-        ImageFolderDataset.Write(samples, folder["data"]);
+        ImageFolderDataset.Write(samples, folder.File("data"));
         var ml = new MLContext(seed: 1);
         var schema = SchemaDefinition.Create(typeof(Row));
         schema[nameof(Row.Image)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 1, size, size);
@@ -82,12 +82,12 @@ public sealed class OneScoringPathTests
         var pipeline = ml.Transforms.CopyColumns("Original", nameof(Row.Image))
             .Append(ml.Segmentation().Trainers.QuantUNet(new QuantUNetTrainer.Options { BaseWidth = 2, Epochs = 1, FloatWarmStartEpochs = 0, BatchSize = 4, Seed = 1, Threads = 1 }));
         var model = pipeline.Fit(data);
-        ml.Model.Save(model, data.Schema, folder["model.zip"]);
+        ml.Model.Save(model, data.Schema, folder.File("model.zip"));
 
-        var result = CommandRunner.Run("evaluate", "--model", folder["model.zip"], "--data", folder["data"], "--out", folder["eval"], "--threads", "1");
+        var result = CommandRunner.Run("evaluate", "--model", folder.File("model.zip"), "--data", folder.File("data"), "--out", folder.File("eval"), "--threads", "1");
 
         Assert.AreEqual(0, result.ExitCode, result.Output + result.Error);
-        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder["eval"], "metrics.json")));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder.File("eval"), "metrics.json")));
         Assert.AreEqual(size, json.RootElement.GetProperty("imageSize").GetInt32());
         Assert.AreEqual("integer", json.RootElement.GetProperty("mode").GetString());
     }

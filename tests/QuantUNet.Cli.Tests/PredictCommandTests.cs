@@ -25,8 +25,8 @@ public sealed class PredictCommandTests
     public void IntegerModeWritesTheEnginesMasksAndOverlaysAtEachImagesOwnSize()
     {
         using var directory = new TempFolder("quantunet-predict");
-        var input = WriteInputs(directory["in"]);
-        var output = directory["out"];
+        var input = WriteInputs(directory.File("in"));
+        var output = directory.File("out");
         var result = CommandRunner.Run("predict", "--model", TinyRuns.Quantized, "--input", input, "--out", output, "--mode", "integer", "--threads", "2");
         Assert.AreEqual(0, result.ExitCode, result.Output + result.Error);
 
@@ -56,9 +56,9 @@ public sealed class PredictCommandTests
     {
         using var directory = new TempFolder("quantunet-predict");
         // A colour file for a grey model: read as its grey value, as the dataset readers do.
-        var file = directory["colour.png"];
+        var file = directory.File("colour.png");
         ImageFile.WriteImage(file, new PlanarImage(3, 40, 24, [.. Enumerable.Range(0, 3 * 40 * 24).Select(i => i % 7 / 7f)]));
-        var output = directory["out"];
+        var output = directory.File("out");
         var result = CommandRunner.Run("predict", "--model", TinyRuns.Quantized, "--input", file, "--out", output, "--mode", "fakequant");
         Assert.AreEqual(0, result.ExitCode, result.Output + result.Error);
         StringAssert.Contains(result.Output, "fakequant: wrote masks and overlays of 1 images");
@@ -70,8 +70,8 @@ public sealed class PredictCommandTests
     public void AMissingInputFailsWithOneLineNamingIt()
     {
         using var directory = new TempFolder("quantunet-predict");
-        var missing = directory["no-such-input"];
-        var result = CommandRunner.Run("predict", "--model", TinyRuns.Quantized, "--input", missing, "--out", directory["out"]);
+        var missing = directory.File("no-such-input");
+        var result = CommandRunner.Run("predict", "--model", TinyRuns.Quantized, "--input", missing, "--out", directory.File("out"));
         Assert.AreEqual(1, result.ExitCode);
         StringAssert.Contains(result.Error, $"--input {missing}: no such image file or folder.");
         Assert.AreEqual(1, result.Error.Trim().Split('\n').Length, $"one line, no stack trace: {result.Error}");

@@ -23,15 +23,15 @@ public sealed class SweepCommandTests
     public void TinySweepWritesTheFrontAndARerunTrainsNothing()
     {
         using var folder = new TempFolder("quantunet-sweep");
-        WriteColourDataset(folder["data"]);
-        string[] sweep = ["sweep", "--data", folder["data"], "--out", folder["sweep"], "--targets", "4,3", "--size", "32", "--width", "4", "--epochs", "2", "--threads", "2"];
+        WriteColourDataset(folder.File("data"));
+        string[] sweep = ["sweep", "--data", folder.File("data"), "--out", folder.File("sweep"), "--targets", "4,3", "--size", "32", "--width", "4", "--epochs", "2", "--threads", "2"];
 
         var first = CommandRunner.Run(sweep);
 
         Assert.AreEqual(0, first.ExitCode, first.Output + first.Error);
         StringAssert.Contains(first.Output, "float epoch  2");
         StringAssert.Contains(first.Output, "quant epoch  1");
-        using (var report = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder["sweep"], "sweep.json"))))
+        using (var report = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder.File("sweep"), "sweep.json"))))
         {
             var root = report.RootElement;
             Assert.AreEqual(3, root.GetProperty("channels").GetInt32(), "RGB files train a 3-channel model");
@@ -46,12 +46,12 @@ public sealed class SweepCommandTests
             foreach (var point in points.EnumerateArray())
             {
                 Assert.IsTrue(point.GetProperty("averageWeightBits").GetDouble() is >= 2 and <= 8);
-                var package = ModelPackage.Load(Path.Combine(folder["sweep"], $"bits-{point.GetProperty("target").GetDouble()}", "model.qunet"));
+                var package = ModelPackage.Load(Path.Combine(folder.File("sweep"), $"bits-{point.GetProperty("target").GetDouble()}", "model.qunet"));
                 Assert.AreEqual(IntegerModelFile.Serialize(package.IntegerModel!).Length,
                     point.GetProperty("integerModelBytes").GetInt64());
             }
         }
-        Assert.AreEqual((1000, 700), PngSize(Path.Combine(folder["sweep"], "figures", "front.png")));
+        Assert.AreEqual((1000, 700), PngSize(Path.Combine(folder.File("sweep"), "figures", "front.png")));
 
         var again = CommandRunner.Run(sweep);
 
@@ -73,11 +73,11 @@ public sealed class SweepCommandTests
     {
         using var folder = new TempFolder("quantunet-sweep-targets");
 
-        var result = CommandRunner.Run("sweep", "--data", folder["no-such-data"], "--out", folder["out"], "--targets", targets);
+        var result = CommandRunner.Run("sweep", "--data", folder.File("no-such-data"), "--out", folder.File("out"), "--targets", targets);
 
         Assert.AreEqual(1, result.ExitCode, result.Output);
         Assert.AreEqual($"quantunet: {message}", result.Error.TrimEnd('\n'));
-        Assert.IsFalse(Directory.Exists(folder["out"]));
+        Assert.IsFalse(Directory.Exists(folder.File("out")));
     }
 
     [TestMethod]

@@ -15,7 +15,7 @@ public sealed class TrainOptionTests
     {
         using var folder = new TempFolder("quantunet-train-options");
 
-        var result = CommandRunner.Run("train", "--data", folder["no-such-data"], "--out", folder["out"], option, value);
+        var result = CommandRunner.Run("train", "--data", folder.File("no-such-data"), "--out", folder.File("out"), option, value);
 
         Assert.AreEqual(1, result.ExitCode, result.Output);
         Assert.AreEqual($"quantunet: {message}", result.Error.TrimEnd('\n'));
@@ -26,7 +26,7 @@ public sealed class TrainOptionTests
     {
         using var folder = new TempFolder("quantunet-train-options");
 
-        var result = CommandRunner.Run("train", "--data", folder["no-such-data"], "--out", folder["out"], "--float", "--target-bits", "4");
+        var result = CommandRunner.Run("train", "--data", folder.File("no-such-data"), "--out", folder.File("out"), "--float", "--target-bits", "4");
 
         Assert.AreEqual(1, result.ExitCode, result.Output);
         StringAssert.Contains(result.Error, "--target-bits is a bit budget for QuantU-Net");
@@ -39,15 +39,15 @@ public sealed class TrainOptionTests
         var samples = new SyntheticMriGenerator(new SyntheticMriGenerator.Options { Size = ImageSize.Square(16), SlicesPerPatient = 1, Seed = 2 }).Generate(2);
         var grey = samples[0] with { Name = "a/grey" };
         var colour = samples[1] with { Name = "b/colour", Channels = 3, Image = [.. samples[1].Image, .. samples[1].Image.Select(v => v / 2), .. samples[1].Image] };
-        ImageFolderDataset.Write([grey, colour], folder["data"]);
+        ImageFolderDataset.Write([grey, colour], folder.File("data"));
 
-        var result = CommandRunner.Run("train", "--data", folder["data"], "--out", folder["out"], "--size", "16", "--width", "2", "--epochs", "2");
+        var result = CommandRunner.Run("train", "--data", folder.File("data"), "--out", folder.File("out"), "--size", "16", "--width", "2", "--epochs", "2");
 
         Assert.AreEqual(1, result.ExitCode, result.Output);
         StringAssert.Contains(result.Error, "mixes grey and colour images");
-        StringAssert.Contains(result.Error, Path.Combine(folder["data"], "images", "a", "grey.png"));
-        StringAssert.Contains(result.Error, Path.Combine(folder["data"], "images", "b", "colour.png"));
-        Assert.IsFalse(Directory.Exists(folder["out"]));
+        StringAssert.Contains(result.Error, Path.Combine(folder.File("data"), "images", "a", "grey.png"));
+        StringAssert.Contains(result.Error, Path.Combine(folder.File("data"), "images", "b", "colour.png"));
+        Assert.IsFalse(Directory.Exists(folder.File("out")));
     }
 
     [TestMethod]

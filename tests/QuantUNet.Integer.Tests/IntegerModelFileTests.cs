@@ -91,7 +91,7 @@ public sealed class IntegerModelFileTests
         [
             new IntegerLayer
             {
-                Name = "wide", Kind = IntegerLayerKind.Conv3x3, InputChannels = 8000, OutputChannels = 1, WeightBits = 8, ActivationBits = 2,
+                Name = "wide", Kind = LayerKind.Conv3x3, InputChannels = 8000, OutputChannels = 1, WeightBits = 8, ActivationBits = 2,
                 InputScale = 1, WeightScales = [1], Weights = Enumerable.Repeat((sbyte)127, 72000).ToArray(), Biases = [0],
             },
         ]);

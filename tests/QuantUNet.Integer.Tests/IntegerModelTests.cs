@@ -38,7 +38,7 @@ public sealed class IntegerModelTests
         new IntegerModelHeader(inputs, PixelNormalization.UnitRange),
         [new IntegerLayer
         {
-            Name = "wide", Kind = IntegerLayerKind.Conv3x3, InputChannels = inputs, OutputChannels = 1, WeightBits = 8, ActivationBits = activationBits,
+            Name = "wide", Kind = LayerKind.Conv3x3, InputChannels = inputs, OutputChannels = 1, WeightBits = 8, ActivationBits = activationBits,
             InputScale = 1, WeightScales = [1], Weights = Enumerable.Repeat((sbyte)weight, inputs * 9).ToArray(), Biases = [bias],
         }]);
 

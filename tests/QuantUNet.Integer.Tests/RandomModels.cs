@@ -19,13 +19,13 @@ internal static class RandomModels
     {
         var random = new Random(seed);
         int encoder = 5, middle = 21, up = 7, decoder = 6;
-        var specs = new (string Name, IntegerLayerKind Kind, int In, int Out)[]
+        var specs = new (string Name, LayerKind Kind, int In, int Out)[]
         {
-            ("enc", IntegerLayerKind.Conv3x3, imageChannels, encoder),
-            ("mid", IntegerLayerKind.Conv3x3, encoder, middle),
-            ("up", IntegerLayerKind.ConvTranspose2x2, middle, up),
-            ("dec", IntegerLayerKind.Conv3x3, encoder + up, decoder),
-            ("final", IntegerLayerKind.Conv1x1, decoder, 1),
+            ("enc", LayerKind.Conv3x3, imageChannels, encoder),
+            ("mid", LayerKind.Conv3x3, encoder, middle),
+            ("up", LayerKind.ConvTranspose2x2, middle, up),
+            ("dec", LayerKind.Conv3x3, encoder + up, decoder),
+            ("final", LayerKind.Conv1x1, decoder, 1),
         };
         var wiring = new (int Target, int Offset, bool Pooled)[][]
         {
@@ -41,7 +41,7 @@ internal static class RandomModels
             new IntegerModelMetadata { Seed = seed, Source = "random test model", Metrics = new Dictionary<string, double> { ["dice"] = 0.5 } });
     }
 
-    private static IntegerLayer Layer(Random random, string name, IntegerLayerKind kind, int inputs, int outputs, int weightBits, int activationBits,
+    private static IntegerLayer Layer(Random random, string name, LayerKind kind, int inputs, int outputs, int weightBits, int activationBits,
         (int Target, int Offset, bool Pooled, int TargetBits)[] targets)
     {
         int k = kind.KernelSize(), maxWeight = (1 << (weightBits - 1)) - 1, maxActivation = (1 << activationBits) - 1;
@@ -49,7 +49,7 @@ internal static class RandomModels
         for (int i = 0; i < weights.Length; i++) weights[i] = (sbyte)random.Next(-maxWeight, maxWeight + 1);
         for (int o = 0; o < outputs; o++) weights[o * inputs * k * k] = (sbyte)maxWeight; // the range's extreme is always there
         // Inputs are about half their maximum and weights about zero-mean: accumulators spread like sqrt(fan-in).
-        double spread = Math.Max(1, maxActivation / 2.0 * maxWeight / 2.0 * Math.Sqrt(inputs * (kind == IntegerLayerKind.ConvTranspose2x2 ? 1 : k * k)));
+        double spread = Math.Max(1, maxActivation / 2.0 * maxWeight / 2.0 * Math.Sqrt(inputs * (kind == LayerKind.ConvTranspose2x2 ? 1 : k * k)));
         return new IntegerLayer
         {
             Name = name, Kind = kind, InputChannels = inputs, OutputChannels = outputs,

@@ -19,7 +19,7 @@ internal static class ReferenceEngine
         {
             var layer = layers[index];
             int h = height >> levels[index], w = width >> levels[index];
-            bool up = layer.Kind == IntegerLayerKind.ConvTranspose2x2;
+            bool up = layer.Kind == LayerKind.ConvTranspose2x2;
             int outH = up ? 2 * h : h, outW = up ? 2 * w : w;
             var accumulators = Accumulate(layer, inputs[index], h, w);
             results[index] = accumulators;
@@ -66,8 +66,8 @@ internal static class ReferenceEngine
 
     private static int[] Accumulate(IntegerLayer layer, byte[] input, int h, int w)
     {
-        bool up = layer.Kind == IntegerLayerKind.ConvTranspose2x2;
-        int k = layer.KernelSize, pad = layer.Kind == IntegerLayerKind.Conv3x3 ? 1 : 0;
+        bool up = layer.Kind == LayerKind.ConvTranspose2x2;
+        int k = layer.KernelSize, pad = layer.Kind == LayerKind.Conv3x3 ? 1 : 0;
         int outH = up ? 2 * h : h, outW = up ? 2 * w : w;
         var output = new int[layer.OutputChannels * outH * outW];
         for (int o = 0; o < layer.OutputChannels; o++)

@@ -34,5 +34,5 @@ foreach (var row in scored.GetColumn<float[]>(segmentation.ScoreColumnName))
     foreach (float value in row)
         output.Write(value);
 }
-Console.WriteLine($"scoring mode {segmentation.ScoringMode}, average weight bits {segmentation.Description.AverageWeightBits:F2}");
+Console.WriteLine($"scoring mode {segmentation.ScoringMode}, average weight bits {segmentation.Description.Bitwidths.AverageWeightBits:F2}");
 return 0;

@@ -77,7 +77,7 @@ public sealed class ModelPayloadFuzzTests
                 loaded++;
                 // What a loaded transformer reads from its description, and the integer scorer it makes on first use.
                 var transformer = new QuantUNetTransformer(model);
-                _ = (transformer.Description.AverageWeightBits, transformer.Description.SizeBytes, transformer.ImageColumnName);
+                _ = (transformer.Description.Bitwidths.AverageWeightBits, transformer.Description.Bitwidths.SizeBytes, transformer.ImageColumnName);
                 using var scorer = SegmentationScorer.Create(model.Package, ScoringMode.Integer, TinyModels.Size, TinyModels.Size);
                 scorable++;
             }

@@ -217,12 +217,13 @@ public sealed class PipelineTests
     {
         var transformer = _model.LastTransformer;
         var summary = transformer.Description;
+        var bits = summary.Bitwidths;
 
         Assert.HasCount(23, summary.Layers);
         Assert.IsTrue(summary.Quantized);
         Assert.IsTrue(summary.Layers.All(l => l.WeightBits is >= 2 and <= 8 && l.ActivationBits is >= 2 and <= 8));
-        Assert.IsTrue(summary.AverageWeightBits is >= 2 and <= 8);
-        Assert.IsLessThan(summary.FloatSizeBytes, summary.SizeBytes);
+        Assert.IsTrue(bits.AverageWeightBits is >= 2 and <= 8);
+        Assert.IsLessThan(bits.FloatSizeBytes, bits.SizeBytes);
         Assert.AreEqual(ScoringMode.Integer, transformer.ScoringMode, "the default mode of a quantized model");
         Assert.AreEqual((1, TestData.Size, TestData.Size), (transformer.ImageChannels, transformer.ImageHeight, transformer.ImageWidth));
     }

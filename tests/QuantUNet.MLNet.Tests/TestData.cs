@@ -72,15 +72,3 @@ internal static class TestData
         return mlContext.Data.LoadFromEnumerable(rows, schema);
     }
 }
-
-/// <summary>A fresh folder under the system temp path, deleted on dispose.</summary>
-internal sealed class TempFolder : IDisposable
-{
-    public TempFolder() => Directory.CreateDirectory(Path);
-
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "quantunet-mlnet-tests", Guid.NewGuid().ToString("N"));
-
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-
-    public void Dispose() => Directory.Delete(Path, recursive: true);
-}

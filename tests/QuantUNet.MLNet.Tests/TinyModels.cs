@@ -16,7 +16,7 @@ internal static class TinyModels
     {
         var layer = new IntegerLayer
         {
-            Name = "final", Kind = IntegerLayerKind.Conv1x1, InputChannels = 1, OutputChannels = 1, WeightBits = 4, ActivationBits = 8,
+            Name = "final", Kind = LayerKind.Conv1x1, InputChannels = 1, OutputChannels = 1, WeightBits = 4, ActivationBits = 8,
             InputScale = 1.0 / 255, WeightScales = [0.1], Weights = [3], Biases = [-300],
         };
         var integerModel = new IntegerModel(new IntegerModelHeader(1, PixelNormalization.UnitRange, Size, Size), [layer]);

@@ -54,8 +54,8 @@ public sealed class TrainingTests
 
         Assert.AreEqual(ScoringMode.Float, model.ScoringMode);
         Assert.IsFalse(model.Description.Quantized);
-        Assert.AreEqual(32, model.Description.AverageWeightBits);
-        Assert.AreEqual(model.Description.FloatSizeBytes, model.Description.SizeBytes);
+        Assert.AreEqual(32, model.Description.Bitwidths.AverageWeightBits);
+        Assert.AreEqual(model.Description.Bitwidths.FloatSizeBytes, model.Description.Bitwidths.SizeBytes);
         var scored = model.Transform(data);
         Assert.AreEqual(TestData.Size * TestData.Size, scored.GetColumn<float[]>("Score").First().Length);
     }

@@ -50,7 +50,7 @@ public sealed class FusedKernelTests
     public void OnnxRuntimeFusesEveryConvolutionWithOneQuantizerIntoAnIntegerKernel()
     {
         var model = TinyModels.Trained;
-        var convolutions = model.Layers.Where(l => l.Kind == IntegerLayerKind.Conv3x3).ToList();
+        var convolutions = model.Layers.Where(l => l.Kind == LayerKind.Conv3x3).ToList();
         foreach (bool perConsumer in new[] { false, true })
         {
             var qdq = QdqExporter.Export(model, convolutionPerConsumer: perConsumer);
@@ -62,7 +62,7 @@ public sealed class FusedKernelTests
                 TestContext.WriteLine($"one convolution per consumer: {perConsumer}: {string.Join(", ", ops.Select(p => $"{p.Key} {p.Value}"))}");
                 int fused = perConsumer ? convolutions.Sum(l => l.Outputs.Count) : convolutions.Count(l => l.Outputs.Count == 1);
                 Assert.AreEqual(fused, ops.GetValueOrDefault("QLinearConv"), $"per consumer: {perConsumer}");
-                Assert.AreEqual(model.Layers.Count(l => l.Kind == IntegerLayerKind.ConvTranspose2x2), ops.GetValueOrDefault("ConvTranspose"), "upsamplers stay float");
+                Assert.AreEqual(model.Layers.Count(l => l.Kind == LayerKind.ConvTranspose2x2), ops.GetValueOrDefault("ConvTranspose"), "upsamplers stay float");
                 Assert.AreEqual(1 + (perConsumer ? 0 : convolutions.Count(l => l.Outputs.Count > 1)), ops.GetValueOrDefault("Conv"), "float convolutions");
             }
             finally

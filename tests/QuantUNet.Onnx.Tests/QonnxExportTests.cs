@@ -33,7 +33,7 @@ public sealed class QonnxExportTests
             Assert.AreEqual(QonnxExporter.Domain, weightQuant.Domain);
             Assert.AreEqual(layer.WeightBits, Bits(weightQuant), $"{layer.Name} weights");
             Assert.AreEqual((1L, 1L), (Attribute(weightQuant, "signed"), Attribute(weightQuant, "narrow")), layer.Name);
-            CollectionAssert.AreEqual(layer.Kind == IntegerLayerKind.ConvTranspose2x2 ? new long[] { 1, layer.OutputChannels, 1, 1 } : [layer.OutputChannels, 1, 1, 1],
+            CollectionAssert.AreEqual(layer.Kind == LayerKind.ConvTranspose2x2 ? new long[] { 1, layer.OutputChannels, 1, 1 } : [layer.OutputChannels, 1, 1, 1],
                 initializers[weightQuant.Input[1]].Dims.ToArray(), $"{layer.Name}: per-output-channel scale");
             // Every tensor feeding the layer's input (through Concat and MaxPool) comes from an unsigned Quant at the layer's width and one scale.
             foreach (var quant in InputQuants(producers, conv.Input[0]))

@@ -16,13 +16,13 @@ internal static class ScaledModels
     public static IntegerModel MiniUNet(int seed, PixelNormalization normalization = PixelNormalization.UnitRange, int weightBits = 6, int activationBits = 6)
     {
         var random = new Random(seed);
-        var specs = new (string Name, IntegerLayerKind Kind, int In, int Out, double Threshold)[]
+        var specs = new (string Name, LayerKind Kind, int In, int Out, double Threshold)[]
         {
-            ("enc", IntegerLayerKind.Conv3x3, 1, Channels, 1.0),
-            ("mid", IntegerLayerKind.Conv3x3, Channels, Channels, 2.0),
-            ("up", IntegerLayerKind.ConvTranspose2x2, Channels, Channels, 2.0),
-            ("dec", IntegerLayerKind.Conv3x3, 2 * Channels, Channels, 2.0),
-            ("final", IntegerLayerKind.Conv1x1, Channels, 1, 2.0),
+            ("enc", LayerKind.Conv3x3, 1, Channels, 1.0),
+            ("mid", LayerKind.Conv3x3, Channels, Channels, 2.0),
+            ("up", LayerKind.ConvTranspose2x2, Channels, Channels, 2.0),
+            ("dec", LayerKind.Conv3x3, 2 * Channels, Channels, 2.0),
+            ("final", LayerKind.Conv1x1, Channels, 1, 2.0),
         };
         var wiring = new (int Target, int Offset, bool Pooled)[][] { [(1, 0, true), (3, 0, false)], [(2, 0, false)], [(3, Channels, false)], [(4, 0, false)], [] };
         int maxActivation = (1 << activationBits) - 1, maxWeight = (1 << (weightBits - 1)) - 1;

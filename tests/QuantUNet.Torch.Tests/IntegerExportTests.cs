@@ -50,7 +50,7 @@ public sealed class IntegerExportTests
         var mixedExport = IntegerExporter.Export(mixed);
         CollectionAssert.AreEquivalent(Enumerable.Range(2, 7).ToList(), mixedExport.Layers.Select(l => l.WeightBits).Distinct().ToList());
         long bytes = Integer.Format.IntegerModelFile.Serialize(mixedExport).Length;
-        long packed = mixed.Bitwidths().QuantizedSizeBits / 8;
+        long packed = mixed.Bitwidths().SizeBytes;
         // Besides the packed weights and int32 biases: a float64 scale and a 9-byte multiplier per channel and consumer, and the header.
         long perChannel = mixedExport.Layers.Sum(l => l.OutputChannels * (8L + 9L * l.Outputs.Count));
         Assert.IsTrue(bytes > packed + perChannel && bytes < packed + perChannel + 2048, $"{bytes} bytes for {packed} bytes of weights and biases and {perChannel} of scales and multipliers");

@@ -111,7 +111,7 @@ public sealed class ModelFileIntegrityTests
         [
             new Integer.IntegerLayer
             {
-                Name = "final", Kind = Integer.IntegerLayerKind.Conv1x1, InputChannels = 1, OutputChannels = 1, WeightBits = 2, ActivationBits = 8,
+                Name = "final", Kind = Integer.LayerKind.Conv1x1, InputChannels = 1, OutputChannels = 1, WeightBits = 2, ActivationBits = 8,
                 InputScale = 1, WeightScales = [1], Weights = [1], Biases = [0],
             },
         ]));

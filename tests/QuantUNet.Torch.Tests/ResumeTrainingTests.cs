@@ -28,11 +28,12 @@ public sealed class ResumeTrainingTests
     [DataRow(TrainingPhase.Quantized, 1, DisplayName = "stopped in quantization-aware training")]
     public void AResumedRunEndsBitIdenticalToAnUninterruptedOne(TrainingPhase stopPhase, int stopEpoch)
     {
-        using var folders = new TempFolders();
-        var straightFolder = folders.New();
+        using var straightTemp = new TempFolder("quantunet-resume");
+        using var resumedTemp = new TempFolder("quantunet-resume");
+        var straightFolder = straightTemp.Path;
         var straight = Train(straightFolder, epochEnded: null);
 
-        var resumedFolder = folders.New();
+        var resumedFolder = resumedTemp.Path;
         using (var stop = new CancellationTokenSource())
         {
             Assert.ThrowsExactly<OperationCanceledException>(() => Train(resumedFolder, (name, record) =>
@@ -118,8 +119,8 @@ public sealed class ResumeTrainingTests
     [TestMethod]
     public void ACheckpointOfOtherSettingsIsRefusedByName()
     {
-        using var folders = new TempFolders();
-        var folder = folders.New();
+        using var temp = new TempFolder("quantunet-resume");
+        var folder = temp.Path;
         Train(folder, epochEnded: null);
         var error = Assert.ThrowsExactly<ArgumentException>(() =>
             WarmStartTraining.Train(Architecture, Training, Validation, Options with { Lambda = 0.5, CheckpointDirectory = folder }, Schedule));
@@ -139,22 +140,4 @@ public sealed class ResumeTrainingTests
 
     /// <summary>The records as JSON (their bitwidth lists compare by reference), without the wall times.</summary>
     private static string WithoutTimes(IEnumerable<EpochRecord> records) => JsonSerializer.Serialize(records.Select(r => r with { Seconds = 0 }));
-
-    /// <summary>Temporary folders, deleted with everything in them.</summary>
-    private sealed class TempFolders : IDisposable
-    {
-        private readonly List<string> folders = [];
-
-        public string New()
-        {
-            var folder = Directory.CreateTempSubdirectory("quantunet-resume").FullName;
-            folders.Add(folder);
-            return folder;
-        }
-
-        public void Dispose()
-        {
-            foreach (var folder in folders) Directory.Delete(folder, recursive: true);
-        }
-    }
 }

@@ -1,3 +1,4 @@
+using QuantUNet.Integer.Package;
 using QuantUNet.Torch.Model;
 using QuantUNet.Torch.Persistence;
 using QuantUNet.Torch.Training;
@@ -52,7 +53,7 @@ public sealed class TrainingTests
         Assert.IsTrue(last.Bitwidths.Layers.All(l => l.WeightBits is >= 2 and <= 8 && l.ActivationBits is >= 2 and <= 8));
         Assert.IsNotNull(last.Validation);
         Assert.IsTrue(double.IsFinite(last.Training.Total) && last.Training.Bitwidth > 0);
-        Assert.IsGreaterThan(last.Bitwidths.QuantizedSizeBits, last.Bitwidths.ParameterCount * 32L);
+        Assert.IsGreaterThan(last.Bitwidths.SizeBytes, last.Bitwidths.FloatSizeBytes);
         result.Model.Dispose();
     }
 

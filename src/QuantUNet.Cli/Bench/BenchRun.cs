@@ -3,6 +3,8 @@ using QuantUNet.Data;
 using QuantUNet.Cli.Commands;
 using QuantUNet.Integer;
 using QuantUNet.Integer.Format;
+using QuantUNet.Integer.Package;
+using QuantUNet.MLNet;
 using QuantUNet.Onnx;
 using QuantUNet.Onnx.Torch;
 using QuantUNet.Torch.Export;
@@ -16,8 +18,9 @@ namespace QuantUNet.Cli.Bench;
 
 /// <summary>
 /// The benchmark: the float network (the trained weights with quantization off), the fake-quant
-/// network (TorchSharp, eval mode), the integer engine, and ONNX Runtime on the float ONNX export and
-/// on the QDQ export score the same 8-bit synthetic slices on the same number of threads; the engine's
+/// network (TorchSharp, eval mode) and the integer engine, each timed through <see cref="SegmentationScorer"/> as users
+/// score, and ONNX Runtime on the float ONNX export and on the QDQ export score the same 8-bit synthetic slices on the
+/// same number of threads; the engine's
 /// masks and accumulators are compared with both the float32 fake-quant logits and its float64 twin,
 /// the QDQ model's with the engine's, and the float32 graph's activation codes with the exact ones.
 /// Each timing is the median of a few passes after a warm-up.
@@ -48,10 +51,14 @@ internal static class BenchRun
         quantized.eval();
         using var floatModel = SegmentationTrainer.FloatTwin(quantized);
 
-        var exported = IntegerExporter.Export(quantized, source: source);
+        var trainedAt = ImageSize.Square(size);
+        var package = ModelFile.Package(quantized, trainedAt, new TrainingRecord(), problem => throw new InvalidDataException($"{source}: {problem}"));
+        var floatPackage = ModelFile.Package(floatModel, trainedAt, new TrainingRecord(), _ => { });
+        var exported = package.IntegerModel!;
         Directory.CreateDirectory(outDirectory);
         var integerPath = Path.Combine(outDirectory, "model" + IntegerModelFile.Extension);
         IntegerModelFile.Save(exported, integerPath);
+        // The agreement figures need the raw accumulators, which the scoring layer (probabilities and masks) keeps to itself.
         var engine = new IntegerEngine(exported, new IntegerEngineOptions { Threads = threads });
 
         int channels = quantized.Options.InputChannels;
@@ -60,16 +67,21 @@ internal static class BenchRun
         using var input = EightBitImages.ToTensor(pixels, images, channels, size, size, ScalarType.Float32);
         log($"{images} synthetic slices of {size}x{size}, {threads} threads, integer engine on {engine.Simd}");
 
-        var (floatSeconds, floatLogits) = Time(() => ModelScoring.Logits(floatModel, input, TorchBatch));
-        floatLogits.Dispose();
-        log($"  TorchSharp float:      {images / floatSeconds,8:F1} images/s");
-        var (quantSeconds, quantLogits) = Time(() => ModelScoring.Logits(quantized, input, TorchBatch));
-        using var __ = quantLogits;
-        log($"  TorchSharp fake-quant: {images / quantSeconds,8:F1} images/s");
-        var accumulators = new int[images * size * size];
-        var (integerSeconds, ___) = Time(() => { engine.PredictBatch(pixels, images, size, size, default, accumulators); return 0; });
-        log($"  integer engine:        {images / integerSeconds,8:F1} images/s");
         var floats = pixels.Select(p => p / 255f).ToArray();
+        double Scoring(ModelPackage scored, ScoringMode mode)
+        {
+            using var scorer = SegmentationScorer.Create(scored, mode, size, size, threads);
+            return Time(() => scorer.Masks(floats, images)).Seconds;
+        }
+        var floatSeconds = Scoring(floatPackage, ScoringMode.Float);
+        log($"  TorchSharp float:      {images / floatSeconds,8:F1} images/s");
+        var quantSeconds = Scoring(package, ScoringMode.FakeQuantized);
+        log($"  TorchSharp fake-quant: {images / quantSeconds,8:F1} images/s");
+        var integerSeconds = Scoring(package, ScoringMode.Integer);
+        log($"  integer engine:        {images / integerSeconds,8:F1} images/s");
+        var accumulators = new int[images * size * size];
+        engine.PredictBatch(pixels, images, size, size, default, accumulators);
+        using var quantLogits = ModelScoring.Logits(quantized, input, TorchBatch);
         var onnxFloatModel = FloatModelExport.Export(floatModel).ToByteArray();
         var (onnxFloatSeconds, _) = TimeOnnx(onnxFloatModel);
         log($"  ONNX Runtime float:    {images / onnxFloatSeconds,8:F1} images/s");
@@ -104,7 +116,7 @@ internal static class BenchRun
                 exact.MaskAgreement, exact.MaskDifferences, exact.MaskDifferencesAtZero, exact.MaxAccumulatorError, new FileInfo(integerPath).Length,
                 new BenchReport.CodeFlips(flips.Codes, flips.Flips, flips.LargestFlip, flips.FarthestFromTie,
                     flips.FlipsByLayer.Where(p => p.Value > 0).ToDictionary(), flips.EndToEndDifferences, flips.LargestEndToEndDifference)),
-            Float = new BenchReport.FloatFigures(bits.ParameterCount * 4),
+            Float = new BenchReport.FloatFigures(bits.FloatSizeBytes),
             OnnxFloat = new BenchReport.OnnxFigures(images / onnxFloatSeconds, onnxFloatSeconds, onnxFloatModel.Length, null),
             OnnxQdq = new BenchReport.OnnxFigures(images / qdqSeconds, qdqSeconds, qdqModel.Length, qdqAgreement),
         };

@@ -53,7 +53,7 @@ internal static class ExportCommand
                 using (network)
                 {
                     AtomicFile.WriteAllBytes(target, FloatModelExport.Export(network).ToByteArray());
-                    Report(target, "float32 ONNX", network.Bitwidths().ParameterCount * 4);
+                    Report(target, "float32 ONNX", network.Bitwidths().FloatSizeBytes);
                 }
                 return 0;
             }
@@ -66,7 +66,7 @@ internal static class ExportCommand
             if (chosen == Onnx) AtomicFile.WriteAllBytes(target, QdqExporter.Export(exported, parse.GetValue(weights) == Int4 ? QdqWeightStorage.Int4 : QdqWeightStorage.Int8).ToByteArray());
             else if (chosen == Qonnx) AtomicFile.WriteAllBytes(target, QonnxExporter.Export(exported).ToByteArray());
             else IntegerModelFile.Save(exported, target);
-            Report(target, $"{chosen}, {exported.Layers.Count} layers, average {exported.AverageWeightBits:F2} weight bits", package.Description.FloatSizeBytes);
+            Report(target, $"{chosen}, {exported.Layers.Count} layers, average {exported.Bitwidths.AverageWeightBits:F2} weight bits", package.Description.Bitwidths.FloatSizeBytes);
             return 0;
         }));
         return command;

@@ -151,9 +151,13 @@ internal static class TrainCommand
 
         using (model)
         {
-            var scores = validation.Count > 0 ? TrainReport.ValidationScores.From(ModelScoring.Evaluate(model, validation, settings.Batch)) : null;
-            var record = new TrainingRecord { Seed = settings.Seed, Metrics = scores?.AsMetrics() ?? new Dictionary<string, double>() };
-            var package = ModelFile.Package(model, ImageSize.Square(settings.Size), record, problem => Console.Error.WriteLine($"quantunet: warning: {problem}"));
+            var size = ImageSize.Square(settings.Size);
+            var record = new TrainingRecord { Seed = settings.Seed };
+            var package = ModelFile.Package(model, size, record, problem => Console.Error.WriteLine($"quantunet: warning: {problem}"));
+            // Validation is scored as `quantunet evaluate` scores the saved model; the figures go into its record, so the
+            // package is made again with them (the export refusal, if any, was reported once already).
+            var scores = validation.Count > 0 ? TrainReport.ValidationScores.From(PackageScores.Of(package, validation)) : null;
+            if (scores is not null) package = ModelFile.Package(model, size, record with { Metrics = scores.AsMetrics() }, _ => { });
             ModelZip.Save(package, Path.Combine(settings.OutDirectory, ModelZip.FileName));
 
             var report = new TrainReport
@@ -161,7 +165,7 @@ internal static class TrainCommand
                 Data = settings.Data, Quantized = model.Quantize, ImageSize = settings.Size, BaseWidth = settings.Width, Channels = settings.Channels,
                 TargetBits = settings.TargetBits, Epochs = settings.Epochs, WarmStartEpoch = warmStartEpoch, KeptEpoch = keptEpoch, BatchSize = settings.Batch, Seed = settings.Seed,
                 ValidationFraction = settings.ValidationFraction, Split = split, EpochRecords = records, Validation = scores,
-                Bits = TrainReport.BitFacts.From(model.Bitwidths()), Seconds = clock.Elapsed.TotalSeconds,
+                Bits = TrainReport.BitFacts.From(model), Seconds = clock.Elapsed.TotalSeconds,
             };
             JsonReport.Write(settings.OutDirectory, "train.json", report);
             return report;

@@ -35,8 +35,8 @@ internal sealed record DemoReport
 
     public sealed record LayerResult(string Name, string Kind, int WeightBits, int ActivationBits, long ParameterCount)
     {
-        public static List<LayerResult> From(BitwidthSummary bits) =>
-            [.. bits.Layers.Select(l => new LayerResult(l.Name, l.Kind.ToString(), l.WeightBits, l.ActivationBits, l.WeightCount + l.BiasCount))];
+        public static List<LayerResult> From(QuantUNetModel model) =>
+            [.. model.Bitwidths().Layers.Zip(model.Layers, (l, layer) => new LayerResult(l.Name, layer.Kind.ToString(), l.WeightBits, l.ActivationBits, l.WeightCount + l.BiasCount))];
     }
 
     public sealed record ModelResult(
@@ -45,11 +45,14 @@ internal sealed record DemoReport
         double SizeRatio, long PackedBytes, long Float32Bytes, IReadOnlyList<LayerResult> Layers, IReadOnlyList<TrainReport.EpochFacts> Epochs)
     {
         /// <param name="model">"float" or "quant", as train.json names its epochs.</param>
-        public static ModelResult From(SegmentationScores scores, BitwidthSummary bits, IReadOnlyList<EpochRecord> epochs, string model) => new(
-            scores.Dice, scores.MeanDice, scores.IoU, scores.PixelAccuracy, scores.Precision, scores.Recall,
-            bits.ParameterCount, bits.AverageWeightBits, bits.SizeWeightedWeightBits, bits.AverageActivationBits,
-            bits.SizeRatio, (bits.QuantizedSizeBits + 7) / 8, bits.ParameterCount * 4,
-            LayerResult.From(bits), [.. epochs.Select(e => TrainReport.EpochFacts.From(model, e))]);
+        public static ModelResult From(SegmentationScores scores, QuantUNetModel network, IReadOnlyList<EpochRecord> epochs, string model)
+        {
+            var bits = network.Bitwidths();
+            return new(scores.Dice, scores.MeanDice, scores.IoU, scores.PixelAccuracy, scores.Precision, scores.Recall,
+                bits.ParameterCount, bits.AverageWeightBits, bits.SizeWeightedWeightBits, bits.AverageActivationBits,
+                bits.SizeRatio, bits.SizeBytes, bits.FloatSizeBytes,
+                LayerResult.From(network), [.. epochs.Select(e => TrainReport.EpochFacts.From(model, e))]);
+        }
     }
 
     /// <summary>The exported integer model against the fake-quant model it came from, on the held-out slices.</summary>

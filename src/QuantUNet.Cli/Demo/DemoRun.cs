@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using QuantUNet.Cli.Commands;
 using QuantUNet.Data;
 using QuantUNet.Integer.Format;
+using QuantUNet.MLNet;
 using QuantUNet.Torch.Export;
 using QuantUNet.Torch.Model;
 using QuantUNet.Torch.Quantization;
@@ -38,16 +40,14 @@ internal static class DemoRun
         var (floatRun, quantRun) = (run.Float!, run.Quantized!);
         var (floatModel, quantModel) = (floatRun.Model, quantRun.Model);
 
-        log("evaluating on the held-out patients");
-        var floatScores = ModelScoring.Evaluate(floatModel, heldOut, settings.BatchSize);
-        var quantScores = ModelScoring.Evaluate(quantModel, heldOut, settings.BatchSize);
-
         log("timing a training step of each on the same batch");
         var timing = TimeSteps(settings, training, options, seed);
 
         Directory.CreateDirectory(outDirectory);
         var size = ImageSize.Square(settings.ImageSize);
-        ModelFile.Save(floatModel, Path.Combine(outDirectory, FloatModelFile), size, ModelFile.Record(seed, floatRun.Epochs));
+        var floatPath = Path.Combine(outDirectory, FloatModelFile);
+        var floatPackage = ModelFile.Package(floatModel, size, ModelFile.Record(seed, floatRun.Epochs), problem => throw new InvalidDataException($"{floatPath}: {problem}"));
+        floatPackage.Save(floatPath);
 
         log("exporting QuantU-Net to the integer engine and checking it against the fake-quant model on the held-out slices");
         var quantPath = Path.Combine(outDirectory, QuantModelFile);
@@ -56,6 +56,10 @@ internal static class DemoRun
         // The integer model alone too: what a device without TorchSharp runs.
         var integerPath = Path.Combine(outDirectory, IntegerModelFileName);
         IntegerModelFile.Save(package.IntegerModel!, integerPath);
+
+        log("evaluating on the held-out patients");
+        var floatScores = PackageScores.Of(floatPackage, heldOut, ScoringMode.Float);
+        var quantScores = PackageScores.Of(package, heldOut, ScoringMode.FakeQuantized);
         var integerCheck = DemoReport.IntegerResult.Of(package, heldOut, get_num_threads(), new FileInfo(integerPath).Length);
 
         return new DemoReport
@@ -66,8 +70,8 @@ internal static class DemoRun
             WarmStartEpoch = warmStartEpoch,
             TrainingSlices = training.Count,
             HeldOutSlices = heldOut.Count,
-            Float = DemoReport.ModelResult.From(floatScores, floatModel.Bitwidths(), floatRun.Epochs, "float"),
-            Quantized = DemoReport.ModelResult.From(quantScores, quantModel.Bitwidths(), quantRun.Epochs, "quant"),
+            Float = DemoReport.ModelResult.From(floatScores, floatModel, floatRun.Epochs, "float"),
+            Quantized = DemoReport.ModelResult.From(quantScores, quantModel, quantRun.Epochs, "quant"),
             Integer = integerCheck,
             Timing = timing,
             TotalSeconds = clock.Elapsed.TotalSeconds,

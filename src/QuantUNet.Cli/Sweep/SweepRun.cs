@@ -129,8 +129,7 @@ internal static class SweepRun
         });
         using var final = result.Model == model ? null : result.Model;
         var package = SavePackage(result.Model, settings, Path.Combine(folder, ModelFileName));
-        using var scorer = SegmentationScorer.Create(package, ScoringMode.Float, settings.Size, settings.Size);
-        var point = SweepReport.Point.Of(null, TrainReport.BitFacts.From(result.Model.Bitwidths()), quantized: false, scorer.Evaluate(validation), null, clock.Elapsed.TotalSeconds);
+        var point = SweepReport.Point.Of(null, TrainReport.BitFacts.From(result.Model), quantized: false, PackageScores.Of(package, validation, ScoringMode.Float), null, clock.Elapsed.TotalSeconds);
         JsonReport.Write(folder, ResultFileName, point);
         return point;
     }
@@ -151,8 +150,7 @@ internal static class SweepRun
         using var final = result.Model == model ? null : result.Model;
 
         var package = SavePackage(result.Model, settings, Path.Combine(folder, ModelFileName));
-        using var scorer = SegmentationScorer.Create(package, ScoringMode.Integer, settings.Size, settings.Size, scoringThreads);
-        var point = SweepReport.Point.Of(target, TrainReport.BitFacts.From(result.Model.Bitwidths()), quantized: true, scorer.Evaluate(validation),
+        var point = SweepReport.Point.Of(target, TrainReport.BitFacts.From(result.Model), quantized: true, PackageScores.Of(package, validation, ScoringMode.Integer, scoringThreads),
             IntegerModelFile.Serialize(package.IntegerModel!).Length, clock.Elapsed.TotalSeconds);
         JsonReport.Write(folder, ResultFileName, point);
         return point;

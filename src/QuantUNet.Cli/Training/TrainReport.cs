@@ -73,9 +73,11 @@ internal sealed record TrainReport
         double AverageWeightBits, double SizeWeightedWeightBits, double AverageActivationBits, long ParameterCount,
         long PackedBytes, long Float32Bytes, double SizeRatio, IReadOnlyList<DemoReport.LayerResult> Layers)
     {
-        public static BitFacts From(BitwidthSummary bits) => new(
-            bits.AverageWeightBits, bits.SizeWeightedWeightBits, bits.AverageActivationBits, bits.ParameterCount,
-            (bits.QuantizedSizeBits + 7) / 8, bits.ParameterCount * 4, bits.SizeRatio,
-            DemoReport.LayerResult.From(bits));
+        public static BitFacts From(QuantUNetModel model)
+        {
+            var bits = model.Bitwidths();
+            return new(bits.AverageWeightBits, bits.SizeWeightedWeightBits, bits.AverageActivationBits, bits.ParameterCount,
+                bits.SizeBytes, bits.FloatSizeBytes, bits.SizeRatio, DemoReport.LayerResult.From(model));
+        }
     }
 }

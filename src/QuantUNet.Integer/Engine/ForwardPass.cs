@@ -20,7 +20,7 @@ internal static unsafe class ForwardPass
             var layer = layers[index];
             var (height, width) = workspace.GridAt(layer.InputLevel);
             int channels = layer.Source.InputChannels, rowBytes = (width + 2) * channels;
-            bool upsampler = layer.Positions == 4, window = layer.Source.Kind == IntegerLayerKind.Conv3x3;
+            bool upsampler = layer.Positions == 4, window = layer.Source.Kind == LayerKind.Conv3x3;
             int rows = upsampler ? 1 : Workspace.ScratchRows(layer);
             int scratchRow = Workspace.RoundToGroup(width) * layer.PaddedOutputs;
             byte* input = Pinned.Address(workspace.Inputs[index]);

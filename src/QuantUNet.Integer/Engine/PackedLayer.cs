@@ -21,15 +21,15 @@ internal sealed class PackedLayer
         Lanes = lanes;
         Blocks = (layer.OutputChannels + lanes - 1) / lanes;
         PaddedOutputs = Blocks * lanes;
-        Positions = layer.Kind == IntegerLayerKind.ConvTranspose2x2 ? 4 : 1;
+        Positions = layer.Kind == LayerKind.ConvTranspose2x2 ? 4 : 1;
 
         int maxWeight = layer.Weights.Length == 0 ? 0 : layer.Weights.Max(w => Math.Abs((int)w));
         bool split = lanes > 1 && 2L * layer.MaxActivation * maxWeight > MaxPartial;
         int packedMax = split ? (maxWeight + 1) / 2 : maxWeight;
         FlushInterval = lanes == 1 || packedMax == 0 ? int.MaxValue : Math.Max(1, MaxPartial / (2 * layer.MaxActivation * packedMax));
 
-        int rows = layer.Kind == IntegerLayerKind.Conv3x3 ? 3 : 1;
-        int runLength = layer.Kind == IntegerLayerKind.Conv3x3 ? 3 * layer.InputChannels : layer.InputChannels;
+        int rows = layer.Kind == LayerKind.Conv3x3 ? 3 : 1;
+        int runLength = layer.Kind == LayerKind.Conv3x3 ? 3 * layer.InputChannels : layer.InputChannels;
         Steps = (from row in Enumerable.Range(0, rows)
                  from start in Enumerable.Range(0, (runLength + 3) / 4)
                  from half in Enumerable.Range(0, split ? 2 : 1)
@@ -86,8 +86,8 @@ internal sealed class PackedLayer
                             if (output >= layer.OutputChannels || b >= runLength) continue;
                             int w = layer.Kind switch
                             {
-                                IntegerLayerKind.Conv3x3 => layer.Weight(output, b % c, row, b / c),
-                                IntegerLayerKind.ConvTranspose2x2 => layer.Weight(output, b, position / 2, position % 2),
+                                LayerKind.Conv3x3 => layer.Weight(output, b % c, row, b / c),
+                                LayerKind.ConvTranspose2x2 => layer.Weight(output, b, position / 2, position % 2),
                                 _ => layer.Weight(output, b, 0, 0),
                             };
                             packed[index] = (sbyte)(!split ? w : half == 0 ? w - w / 2 : w / 2);

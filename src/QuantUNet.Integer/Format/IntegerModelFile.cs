@@ -112,7 +112,7 @@ public static class IntegerModelFile
     }
 
     /// <summary>A layer as the table describes it; the payload fills in the arrays.</summary>
-    private sealed record LayerEntry(string Name, IntegerLayerKind Kind, int WeightBits, int ActivationBits,
+    private sealed record LayerEntry(string Name, LayerKind Kind, int WeightBits, int ActivationBits,
         int InputChannels, int OutputChannels, double InputScale, (int Target, bool Pooled, int Offset)[] Outputs);
 
     private static (IntegerModelHeader, IntegerModelMetadata, List<LayerEntry>) ReadHeader(BinaryReader reader)
@@ -130,7 +130,7 @@ public static class IntegerModelFile
         for (int i = 0; i < count; i++)
         {
             string name = Encoding.UTF8.GetString(reader.ReadBytes(reader.ReadByte()));
-            var kind = (IntegerLayerKind)reader.ReadByte();
+            var kind = (LayerKind)reader.ReadByte();
             int weightBits = reader.ReadByte(), activationBits = reader.ReadByte(), outputs = reader.ReadByte();
             int inputs = reader.ReadInt32(), outputChannels = reader.ReadInt32();
             if (!Enum.IsDefined(kind) || !BitwidthBounds.Weight.Contains(weightBits) || !BitwidthBounds.Activation.Contains(activationBits) || inputs < 1 || outputChannels < 1)

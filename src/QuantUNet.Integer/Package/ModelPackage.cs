@@ -132,7 +132,7 @@ public sealed class ModelPackage
         {
             ImageChannels = header.InputChannels, ImageHeight = header.NominalHeight, ImageWidth = header.NominalWidth, Normalization = header.Normalization,
             Quantized = true, BaseWidth = model.Layers[0].OutputChannels,
-            Layers = [.. model.Layers.Select(l => new LayerWidths(l.Name, l.WeightBits, l.ActivationBits, l.WeightCount, l.OutputChannels))],
+            Layers = model.Bitwidths.Layers,
             Training = new TrainingRecord { Seed = model.Metadata.Seed, SavedUtc = model.Metadata.TrainedUtc, Metrics = model.Metadata.Metrics },
         };
         return new ModelPackage(description, ReadOnlyMemory<byte>.Empty, model);

@@ -30,9 +30,7 @@ public static class IntegerExporter
         {
             using var _ = no_grad();
             using var probe = zeros(1);
-            var names = model.Layers.Select(l => l.GetName()).ToList();
             var inputSteps = model.Layers.Select(l => l.InputQuantizer.Float64Steps(probe)[0]).ToList();
-            var edges = UNetWiring.Of(model).ToLookup(e => e.From);
             var layers = model.Layers.Select((layer, index) =>
             {
                 using var scope = NewDisposeScope();
@@ -40,8 +38,8 @@ public static class IntegerExporter
                 var weightSteps = layer.WeightQuantizer.Float64Steps(weight);
                 return new IntegerLayer
                 {
-                    Name = names[index],
-                    Kind = Kind(layer.Kind),
+                    Name = layer.GetName(),
+                    Kind = layer.Kind,
                     InputChannels = (int)layer.Weight.shape[1 - layer.WeightQuantizer.OutputChannelAxis],
                     OutputChannels = weightSteps.Length,
                     WeightBits = layer.WeightQuantizer.Bitwidth.Current,
@@ -50,9 +48,8 @@ public static class IntegerExporter
                     WeightScales = weightSteps,
                     Weights = WeightCodes(layer),
                     Biases = BiasCodes(layer),
-                    Outputs = edges[names[index]].Select(edge => new LayerOutput(
-                        names.IndexOf(edge.To), edge.ChannelOffset, edge.Pooled,
-                        weightSteps.Select(s => FixedPointMultiplier.FromScales(inputSteps[index], s, inputSteps[names.IndexOf(edge.To)])).ToArray())).ToList(),
+                    Outputs = model.Plan.Nodes[index].Outputs.Select(edge => new LayerOutput(edge.Target, edge.ChannelOffset, edge.Pooled,
+                        weightSteps.Select(s => FixedPointMultiplier.FromScales(inputSteps[index], s, inputSteps[edge.Target])).ToArray())).ToList(),
                 };
             }).ToList();
             var header = new IntegerModelHeader(model.Options.InputChannels, model.Options.Normalization,
@@ -64,15 +61,6 @@ public static class IntegerExporter
             model.train(wasTraining);
         }
     }
-
-    /// <summary>The integer model's name for a layer kind (the float ONNX export uses it too).</summary>
-    internal static IntegerLayerKind Kind(LayerKind kind) => kind switch
-    {
-        LayerKind.Conv3x3 => IntegerLayerKind.Conv3x3,
-        LayerKind.ConvTranspose2x2 => IntegerLayerKind.ConvTranspose2x2,
-        LayerKind.Conv1x1 => IntegerLayerKind.Conv1x1,
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "No integer counterpart."),
-    };
 
     /// <summary>[out][in][kh][kw]: a transposed convolution's [in][out][kh][kw] is swapped.</summary>
     private static sbyte[] WeightCodes(QuantizedLayer layer)

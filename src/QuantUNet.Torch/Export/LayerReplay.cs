@@ -4,10 +4,9 @@ using static TorchSharp.torch;
 namespace QuantUNet.Torch.Export;
 
 /// <summary>
-/// Runs a QuantU-Net one layer at a time along <see cref="UNetWiring"/> (pooling and concatenating as
-/// its forward pass does) and keeps every layer's input and output: what a diagnostic needs, since the
-/// model calls its layers directly and module hooks never fire. Its last output equals the model's
-/// forward output bit for bit (the export tests check this, which checks the wiring).
+/// Runs a QuantU-Net through the plan its forward pass executes and keeps every layer's input and output: what a
+/// diagnostic needs, since the model calls its layers directly and module hooks never fire. Its last output equals
+/// the model's forward output bit for bit (the export tests check this).
 /// </summary>
 public static class LayerReplay
 {
@@ -42,16 +41,11 @@ public static class LayerReplay
     private static void Replay(QuantUNetModel model, Tensor first, Tensor[] outputs, Func<int, Tensor> feed, Action<int, Tensor> record)
     {
         using var _ = no_grad();
-        var names = model.Layers.Select(l => l.GetName()).ToList();
-        var sources = UNetWiring.Of(model).ToLookup(e => e.To);
-        for (int i = 0; i < names.Count; i++)
+        using var scope = NewDisposeScope();
+        model.Execute(first, (i, input) =>
         {
-            using var scope = NewDisposeScope();
-            var parts = sources[names[i]].OrderBy(e => e.ChannelOffset)
-                .Select(e => e.Pooled ? nn.functional.max_pool2d(outputs[names.IndexOf(e.From)], 2, 2) : outputs[names.IndexOf(e.From)]).ToList();
-            var input = i == 0 ? first : parts.Count == 1 ? parts[0] : cat(parts, 1);
             record(i, input.clone().MoveToOuterDisposeScope());
-            outputs[i] = model.Layers[i].forward(feed(i)).MoveToOuterDisposeScope();
-        }
+            return outputs[i] = model.Apply(i, feed(i)).MoveToOuterDisposeScope();
+        });
     }
 }

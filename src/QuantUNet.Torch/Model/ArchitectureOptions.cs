@@ -27,8 +27,8 @@ public sealed record ArchitectureOptions
 
     public QuantizationOptions Quantization { get; init; } = new();
 
-    /// <summary>Height and width must be multiples of this (four 2x2 poolings).</summary>
-    public const int SizeMultiple = 16;
+    /// <summary>Height and width must be multiples of this (one 2x2 pooling a level).</summary>
+    public const int SizeMultiple = 1 << UNetPlan.Levels;
 
     internal void Validate()
     {

@@ -1,4 +1,5 @@
 using QuantUNet.Integer;
+using QuantUNet.Integer.Package;
 using QuantUNet.Torch.Quantization;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -15,7 +16,6 @@ namespace QuantUNet.Torch.Model;
 /// </summary>
 public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
 {
-    private const int Levels = 4;
     private readonly ModuleDict<QuantizedLayer> layers;
     private readonly QuantizedLayer[] ordered;
     private bool quantize;
@@ -23,28 +23,8 @@ public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
     public QuantUNetModel(ArchitectureOptions options) : base(NameOnceValidated(options))
     {
         Options = options;
-        var settings = options.Quantization;
-        var list = new List<QuantizedLayer>();
-        long channels = options.InputChannels, width = options.BaseWidth;
-        QuantConv2d Conv3x3(string name, long inputs, long outputs, bool imageInput = false) =>
-            new(name, inputs, outputs, 3, settings, imageInput, options.BatchNorm);
-        for (int level = 1; level <= Levels; level++, width *= 2)
-        {
-            list.Add(Conv3x3($"enc{level}_conv1", channels, width, imageInput: level == 1));
-            list.Add(Conv3x3($"enc{level}_conv2", width, width));
-            channels = width;
-        }
-        list.Add(Conv3x3("bottleneck_conv1", channels, width));
-        list.Add(Conv3x3("bottleneck_conv2", width, width));
-        for (int level = Levels; level >= 1; level--, width /= 2)
-        {
-            list.Add(new QuantConvTranspose2d($"up{level}", width, width / 2, settings));
-            list.Add(Conv3x3($"dec{level}_conv1", width, width / 2));
-            list.Add(Conv3x3($"dec{level}_conv2", width / 2, width / 2));
-        }
-        list.Add(new QuantConv2d("final", width, 1, 1, settings));
-
-        ordered = list.ToArray();
+        Plan = UNetPlan.Of(options);
+        ordered = Plan.Nodes.Select((node, index) => Build(node, imageInput: index == 0, options)).ToArray();
         layers = new ModuleDict<QuantizedLayer>();
         foreach (var layer in ordered) layers.Add((layer.GetName(), layer));
         RegisterComponents();
@@ -52,6 +32,15 @@ public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
     }
 
     public ArchitectureOptions Options { get; }
+
+    /// <summary>The wiring the layers were built from and <see cref="forward"/> runs.</summary>
+    public UNetPlan Plan { get; }
+
+    /// <summary>A 3x3 convolution has the BatchNorm if the options ask for one; the final 1x1 never does.</summary>
+    private static QuantizedLayer Build(UNetPlan.Node node, bool imageInput, ArchitectureOptions options) => node.Kind == LayerKind.ConvTranspose2x2
+        ? new QuantConvTranspose2d(node.Name, node.InputChannels, node.OutputChannels, options.Quantization)
+        : new QuantConv2d(node.Name, node.InputChannels, node.OutputChannels, node.Kind.KernelSize(), options.Quantization, imageInput,
+            batchNorm: options.BatchNorm && node.Kind == LayerKind.Conv3x3);
 
     /// <summary>
     /// Validates <paramref name="options"/> before the base constructor makes the native module: a constructor that threw
@@ -83,25 +72,36 @@ public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         CheckInput(input);
-        if (Options.Normalization == PixelNormalization.PerImageMinMax) input = StretchPerImage(input);
-        int next = 0;
-        // The next layer's unsigned input quantizer clamps at zero, so quantized models need no separate ReLU.
-        Tensor Conv(Tensor x) => quantize ? ordered[next++].forward(x) : nn.functional.relu(ordered[next++].forward(x));
+        return Execute(Normalize(input), Apply);
+    }
 
-        var skips = new Tensor[Levels];
-        var h = input;
-        for (int level = 0; level < Levels; level++)
+    /// <summary>
+    /// Layer <paramref name="index"/> on its composed input, as the forward pass runs it. The next layer's unsigned
+    /// input quantizer clamps at zero, so a quantized model needs no separate ReLU; the float model's layers but the last have one.
+    /// </summary>
+    internal Tensor Apply(int index, Tensor input)
+    {
+        var output = ordered[index].forward(input);
+        return quantize || index == ordered.Length - 1 ? output : nn.functional.relu(output);
+    }
+
+    /// <summary>
+    /// Runs <see cref="Plan"/>: composes each layer's input from its producers' outputs (pooled where an edge says so,
+    /// concatenated in channel order), hands it to <paramref name="layer"/> and returns the last layer's output.
+    /// </summary>
+    internal Tensor Execute(Tensor normalizedImage, Func<int, Tensor, Tensor> layer)
+    {
+        var parts = Plan.Nodes.Select(_ => new List<(int Offset, Tensor Tensor)>()).ToArray();
+        parts[0].Add((0, normalizedImage));
+        Tensor output = normalizedImage;
+        for (int index = 0; index < Plan.Nodes.Count; index++)
         {
-            skips[level] = Conv(Conv(h));
-            h = nn.functional.max_pool2d(skips[level], 2, 2);
+            var inputs = parts[index].OrderBy(p => p.Offset).Select(p => p.Tensor).ToList();
+            output = layer(index, inputs.Count == 1 ? inputs[0] : cat(inputs, 1));
+            foreach (var edge in Plan.Nodes[index].Outputs)
+                parts[edge.Target].Add((edge.ChannelOffset, edge.Pooled ? nn.functional.max_pool2d(output, 2, 2) : output));
         }
-        h = Conv(Conv(h));
-        for (int level = Levels - 1; level >= 0; level--)
-        {
-            var up = Conv(h);
-            h = Conv(Conv(cat([skips[level], up], 1)));
-        }
-        return ordered[next].forward(h);
+        return output;
     }
 
     /// <summary>Bitwidth offsets and thresholds: the parameters that get their own learning rate.</summary>
@@ -124,10 +124,12 @@ public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
         }
     }
 
-    /// <summary>Per-layer bitwidths and sizes, as they stand now.</summary>
-    public BitwidthSummary Bitwidths() => BitwidthSummary.Of(this);
+    /// <summary>Per-layer bitwidths and sizes, as they stand now; a float model's are <see cref="BitwidthSummary.FloatBits"/>, whatever its unused quantizers hold.</summary>
+    public BitwidthSummary Bitwidths() => new([.. ordered.Select(l => new LayerWidths(l.GetName(),
+        quantize ? l.WeightQuantizer.Bitwidth.Current : BitwidthSummary.FloatBits, quantize ? l.InputQuantizer.Bitwidth.Current : BitwidthSummary.FloatBits,
+        l.Weight.numel(), l.Bias.numel()))]);
 
-    /// <summary>The model's input normalisation alone, as the forward pass applies it (export diagnostics replay the layers after it).</summary>
+    /// <summary>The model's input normalisation alone, as the forward pass applies it.</summary>
     internal Tensor Normalize(Tensor input) => Options.Normalization == PixelNormalization.PerImageMinMax ? StretchPerImage(input) : input;
 
     private static Tensor StretchPerImage(Tensor input)

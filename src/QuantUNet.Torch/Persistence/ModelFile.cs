@@ -50,7 +50,7 @@ public static class ModelFile
         ImageChannels = model.Options.InputChannels, ImageHeight = imageSize.Height, ImageWidth = imageSize.Width,
         Normalization = model.Options.Normalization, Quantized = model.Quantize, BaseWidth = model.Options.BaseWidth, BatchNorm = model.Options.BatchNorm,
         Quantization = JsonSerializer.SerializeToElement(model.Options.Quantization, ChecksummedFrame.Json),
-        Layers = [.. model.Bitwidths().Layers.Select(l => new LayerWidths(l.Name, l.WeightBits, l.ActivationBits, l.WeightCount, l.BiasCount))],
+        Layers = model.Bitwidths().Layers,
         Training = training,
     };
 

@@ -1,3 +1,4 @@
+using QuantUNet.Integer;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -85,14 +86,6 @@ public abstract class QuantizedLayer : nn.Module<Tensor, Tensor>
 
     /// <summary>The float operation itself.</summary>
     protected abstract Tensor Apply(Tensor input, Tensor weight, Tensor bias);
-}
-
-/// <summary>The three kinds of weight layer a U-Net has.</summary>
-public enum LayerKind
-{
-    Conv3x3,
-    ConvTranspose2x2,
-    Conv1x1,
 }
 
 /// <summary>A quantized 2-D convolution, stride 1, "same" padding.</summary>

@@ -1,3 +1,4 @@
+using QuantUNet.Integer.Package;
 using QuantUNet.Torch.Model;
 
 namespace QuantUNet.Torch.Training;

@@ -4,7 +4,10 @@ using static TorchSharp.torch;
 
 namespace QuantUNet.Torch.Training;
 
-/// <summary>Runs a model over a set of images in batches, in eval mode and without gradients.</summary>
+/// <summary>
+/// Runs a model over a set of images in batches, in eval mode and without gradients: training's validation and the
+/// export diagnostics. Users' scoring goes through QuantUNet.MLNet's SegmentationScorer, image by image.
+/// </summary>
 public static class ModelScoring
 {
     /// <summary>Logits [N, 1, H, W] for images [N, C, H, W].</summary>
@@ -30,21 +33,6 @@ public static class ModelScoring
         {
             model.train(wasTraining);
         }
-    }
-
-    /// <summary>Scores a model on samples with every metric of <see cref="SegmentationEvaluator"/> (masks: logit &gt; 0).</summary>
-    public static SegmentationScores Evaluate(QuantUNetModel model, IReadOnlyList<SegmentationSample> samples, int batchSize)
-    {
-        var evaluator = new SegmentationEvaluator();
-        for (int start = 0; start < samples.Count; start += batchSize)
-        {
-            var batch = samples.Skip(start).Take(batchSize).ToList();
-            using var scope = NewDisposeScope();
-            var (images, _) = SampleTensors.Stack(batch);
-            var predicted = (Logits(model, images, batchSize) > 0).to(ScalarType.Byte);
-            evaluator.Add(predicted.data<byte>().ToArray(), batch);
-        }
-        return evaluator.GetScores();
     }
 
     /// <summary>Pooled confusion counts of masks decided as logit &gt; 0 against 0/1 truth masks.</summary>

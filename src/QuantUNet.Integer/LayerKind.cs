@@ -1,7 +1,7 @@
 namespace QuantUNet.Integer;
 
-/// <summary>The three weight-layer kinds of a U-Net's integer datapath.</summary>
-public enum IntegerLayerKind : byte
+/// <summary>The three kinds of weight layer a U-Net has, in the TorchSharp model and in the integer datapath alike.</summary>
+public enum LayerKind : byte
 {
     /// <summary>3x3 convolution, stride 1, zero padding 1: output size = input size.</summary>
     Conv3x3 = 0,
@@ -13,18 +13,18 @@ public enum IntegerLayerKind : byte
     Conv1x1 = 2,
 }
 
-/// <summary>Geometry of each <see cref="IntegerLayerKind"/>.</summary>
-public static class IntegerLayerKindGeometry
+/// <summary>Geometry of each <see cref="LayerKind"/>.</summary>
+public static class LayerKindGeometry
 {
     /// <summary>Kernel height and width.</summary>
-    public static int KernelSize(this IntegerLayerKind kind) => kind switch
+    public static int KernelSize(this LayerKind kind) => kind switch
     {
-        IntegerLayerKind.Conv3x3 => 3,
-        IntegerLayerKind.ConvTranspose2x2 => 2,
-        IntegerLayerKind.Conv1x1 => 1,
+        LayerKind.Conv3x3 => 3,
+        LayerKind.ConvTranspose2x2 => 2,
+        LayerKind.Conv1x1 => 1,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown layer kind."),
     };
 
     /// <summary>How many times finer the output grid is than the input grid, as a power of two (1 for the upsampler).</summary>
-    public static int UpsamplingLevels(this IntegerLayerKind kind) => kind == IntegerLayerKind.ConvTranspose2x2 ? 1 : 0;
+    public static int UpsamplingLevels(this LayerKind kind) => kind == LayerKind.ConvTranspose2x2 ? 1 : 0;
 }
