@@ -75,22 +75,22 @@ public sealed class ResumeTrainingTests
     [TestMethod]
     public void QuantUNetStartsFromTheFloatRunsWeightsAtTheWarmStartEpoch()
     {
-        using var folders = new TempFolders();
-        CheckpointAfterFloatEpoch(2, WarmStartSchedule.Split(4, warmStartEpoch: 2), out var warmStart);
-        CheckpointAfterFloatEpoch(2, WarmStartSchedule.FloatOnly(4), out var floatRun);
+        using var warmStartTemp = new TempFolder("quantunet-resume");
+        using var floatRunTemp = new TempFolder("quantunet-resume");
+        var warmStart = CheckpointAfterFloatEpoch(2, WarmStartSchedule.Split(4, warmStartEpoch: 2), warmStartTemp.Path);
+        var floatRun = CheckpointAfterFloatEpoch(2, WarmStartSchedule.FloatOnly(4), floatRunTemp.Path);
         CollectionAssert.AreEqual(
             floatRun.FloatRecords.Select(r => r.LearningRate).ToList(), warmStart.FloatRecords.Select(r => r.LearningRate).ToList(),
             "the float phase's learning rate falls over the whole run, as the float run's does");
         CollectionAssert.AreEqual(floatRun.FloatModelState, warmStart.FloatModelState, "the warm start is not the float run's epoch 2");
 
-        void CheckpointAfterFloatEpoch(int epoch, WarmStartSchedule schedule, out TrainingCheckpoint checkpoint)
+        static TrainingCheckpoint CheckpointAfterFloatEpoch(int epoch, WarmStartSchedule schedule, string folder)
         {
-            var folder = folders.New();
             using var stop = new CancellationTokenSource();
             Assert.ThrowsExactly<OperationCanceledException>(() => WarmStartTraining.Train(
                 Architecture, Training, Validation, Options with { CheckpointDirectory = folder }, schedule,
                 (name, record) => { if (name == WarmStartTraining.FloatName && record.Epoch == epoch) stop.Cancel(); }, cancellation: stop.Token));
-            checkpoint = TrainingCheckpoint.LoadFrom(folder);
+            return TrainingCheckpoint.LoadFrom(folder);
         }
     }
 
