@@ -47,7 +47,7 @@ var pipeline = ml.Transforms.LoadImages("Image", imageFolder: null, inputColumnN
     .Append(ml.Transforms.ResizeImages("Mask", 32, 32))
     .Append(ml.Segmentation().Trainers.QuantUNet(new QuantUNetTrainer.Options
     {
-        ImageColumnName = "Image", LabelColumnName = "Mask", BaseWidth = 4, Epochs = 1, BatchSize = 4, Seed = 7, Threads = 2,
+        ImageColumnName = "Image", LabelColumnName = "Mask", BaseWidth = 4, Epochs = 2, BatchSize = 4, Seed = 7, Threads = 2,
     }));
 var model = pipeline.Fit(data);
 string modelPath = Path.Combine(folder, "model.zip");
