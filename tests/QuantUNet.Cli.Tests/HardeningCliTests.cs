@@ -121,9 +121,7 @@ public sealed class HardeningCliTests
     {
         using var folder = new TempFolder("quantunet-lock");
         var output = folder.File("run");
-        // Far more epochs than the test waits for: the interrupt must land mid-run even on an idle machine where a tiny
-        // epoch takes 50 ms and the second run's start takes seconds (200 epochs once finished first in CI).
-        using var first = CommandRunner.Start("train", "--data", _data, "--out", output, "--size", $"{Size}", "--width", "4", "--epochs", "5000", "--batch", "2", "--threads", "1");
+        using var first = CommandRunner.Start("train", "--data", _data, "--out", output, "--size", $"{Size}", "--width", "4", "--epochs", "200", "--batch", "2", "--threads", "1");
         var firstError = first.StandardError.ReadToEndAsync();
         var firstOutput = first.StandardOutput.ReadToEndAsync();
         try
@@ -206,8 +204,7 @@ public sealed class HardeningCliTests
     {
         using var folder = new TempFolder("quantunet-predict-interrupt");
         var input = folder.File("in");
-        // Enough images that the interrupt lands mid-run on an idle machine (240 were once all written before it arrived).
-        var slices = new SyntheticMriGenerator(new() { Size = ImageSize.Square(160), Seed = 4 }).Generate(960);
+        var slices = new SyntheticMriGenerator(new() { Size = ImageSize.Square(160), Seed = 4 }).Generate(240);
         foreach (var slice in slices)
             ImageFile.WriteImage(Path.Combine(input, slice.Name + ".png"), new PlanarImage(1, 160, 160, slice.Image));
         var output = folder.File("out");
