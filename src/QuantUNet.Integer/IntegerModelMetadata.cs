@@ -1,3 +1,5 @@
+using QuantUNet.Integer.Package;
+
 namespace QuantUNet.Integer;
 
 /// <summary>How the model came to be: kept with the weights, never used by the datapath.</summary>
@@ -17,6 +19,14 @@ public sealed record IntegerModelMetadata
 
     /// <summary>Where it came from (a model file name, a test), for people reading the file.</summary>
     public string Source { get; init; } = "";
+
+    /// <summary>These metadata with the seed, save time and metrics of <paramref name="training"/> (none: zero, unset and empty).</summary>
+    public IntegerModelMetadata WithTraining(TrainingRecord? training) => this with
+    {
+        Seed = training?.Seed ?? 0,
+        TrainedUtc = training?.SavedUtc ?? default,
+        Metrics = training?.Metrics ?? new Dictionary<string, double>(),
+    };
 
     /// <summary>Figures such as held-out Dice, by name.</summary>
     public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();

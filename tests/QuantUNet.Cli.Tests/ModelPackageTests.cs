@@ -29,6 +29,10 @@ public sealed class ModelPackageTests
         Assert.AreEqual(32, package.Description.ImageHeight);
         Assert.IsNotNull(package.IntegerModel);
         Assert.AreEqual(ScoringMode.Integer, loaded.ScoringMode);
+        Assert.IsTrue(package.Description.Training.Metrics.ContainsKey("validationDice"), "the validation figures are in the training record");
+        CollectionAssert.AreEquivalent(package.Description.Training.Metrics.ToList(), package.IntegerModel.Metadata.Metrics.ToList(),
+            "the integer model's metadata carries the same training record as the description");
+        Assert.AreEqual(package.Description.Training.Seed, package.IntegerModel.Metadata.Seed);
     }
 
     [TestMethod]

@@ -154,10 +154,9 @@ internal static class TrainCommand
             var size = ImageSize.Square(settings.Size);
             var record = new TrainingRecord { Seed = settings.Seed };
             var package = ModelFile.Package(model, size, record, problem => Console.Error.WriteLine($"quantunet: warning: {problem}"));
-            // Validation is scored as `quantunet evaluate` scores the saved model; the figures go into its record, so the
-            // package is made again with them (the export refusal, if any, was reported once already).
+            // Validation is scored as `quantunet evaluate` scores the saved model; the figures go into its training record.
             var scores = validation.Count > 0 ? TrainReport.ValidationScores.From(PackageScores.Of(package, validation)) : null;
-            if (scores is not null) package = ModelFile.Package(model, size, record with { Metrics = scores.AsMetrics() }, _ => { });
+            if (scores is not null) package = package.WithTraining(record with { Metrics = scores.AsMetrics() });
             ModelZip.Save(package, Path.Combine(settings.OutDirectory, ModelZip.FileName));
 
             var report = new TrainReport

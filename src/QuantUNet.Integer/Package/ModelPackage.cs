@@ -33,6 +33,14 @@ public sealed class ModelPackage
 
     public ModelDescription Description { get; }
 
+    /// <summary>
+    /// This package with <paramref name="training"/> as its training record, in the description and in the integer model's
+    /// metadata alike; weights and integer layers unchanged (no second export for figures measured after the first).
+    /// </summary>
+    public ModelPackage WithTraining(TrainingRecord training) => new(
+        Description with { Training = training }, TorchState,
+        IntegerModel is null ? null : new IntegerModel(IntegerModel.Header, IntegerModel.Layers, IntegerModel.Metadata.WithTraining(training)));
+
     /// <summary>The TorchSharp state (weights, bitwidth offsets, thresholds); empty in a package made from an integer model alone.</summary>
     public ReadOnlyMemory<byte> TorchState { get; }
 

@@ -81,12 +81,6 @@ public static class IntegerExporter
         return codes.Select(c => (int)c).ToArray();
     }
 
-    private static IntegerModelMetadata Metadata(TrainingRecord? training, string source) => new()
-    {
-        Seed = training?.Seed ?? 0,
-        TrainedUtc = training?.SavedUtc ?? default,
-        ExportedUtc = DateTime.UtcNow,
-        Source = source,
-        Metrics = training?.Metrics ?? new Dictionary<string, double>(),
-    };
+    private static IntegerModelMetadata Metadata(TrainingRecord? training, string source) =>
+        new IntegerModelMetadata { ExportedUtc = DateTime.UtcNow, Source = source }.WithTraining(training);
 }
