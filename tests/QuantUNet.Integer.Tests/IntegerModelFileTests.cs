@@ -74,11 +74,11 @@ public sealed class IntegerModelFileTests
         using var folder = new TempFolder();
         var path = Path.Combine(folder.Path, "model.qint");
         File.WriteAllBytes(path, Encoding.UTF8.GetBytes("QUNETPT1 this is a TorchSharp model file, not an integer one"));
-        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => IntegerModelFile.Load(path)).Message, "not an integer QuantU-Net model");
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => IntegerModelFile.Load(path)).Message, "not a QuantU-Net integer model");
         var bytes = IntegerModelFile.Serialize(RandomModels.MiniUNet(6, 3, 3));
-        bytes[8] = 2;
+        bytes[8] = 3;
         File.WriteAllBytes(path, bytes);
-        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => IntegerModelFile.Load(path)).Message, "format version 2; this build reads version 1");
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => IntegerModelFile.Load(path)).Message, "integer model version 3; this build reads version 2");
         var missing = Path.Combine(folder.Path, "missing.qint");
         StringAssert.Contains(Assert.ThrowsExactly<FileNotFoundException>(() => IntegerModelFile.Load(missing)).Message, missing);
     }

@@ -89,10 +89,10 @@ public sealed class ModelFileIntegrityTests
     public void AnotherVersionIsRefusedNamingBothVersions()
     {
         var future = (byte[])_bytes.Clone();
-        future[8] = 2;
+        future[8] = 3;
         // A future build would write a valid checksum over its own bytes.
         SHA256.HashData(future.AsSpan(0, future.Length - 32)).CopyTo(future, future.Length - 32);
-        Assert.AreEqual("model package version 2; this build reads version 1.", Refuse(future));
+        Assert.AreEqual("model package version 3; this build reads version 2.", Refuse(future));
     }
 
     [TestMethod]

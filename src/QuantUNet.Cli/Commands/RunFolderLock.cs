@@ -1,4 +1,5 @@
 using System.Text;
+using QuantUNet.Integer.Format;
 
 namespace QuantUNet.Cli.Commands;
 
@@ -49,7 +50,8 @@ internal sealed class RunFolderLock : IDisposable
                 throw new IOException($"{option} {folder}: another quantunet run is writing there ({Holder(folder)}); wait for it to end, or choose another folder.");
             }
             var holder = $"pid {Environment.ProcessId}: quantunet {string.Join(' ', Environment.GetCommandLineArgs().Skip(1))}, since {DateTime.UtcNow:u}";
-            File.WriteAllText(Path.Combine(folder, HolderFileName), holder);
+            // Atomic, like every file the project writes: a second run reading it sees the whole line or none.
+            AtomicFile.WriteAllBytes(Path.Combine(folder, HolderFileName), Encoding.UTF8.GetBytes(holder));
             return new RunFolderLock(held, folder, created);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -5,10 +5,11 @@ using System.Text.Json;
 namespace QuantUNet.Integer.Format;
 
 /// <summary>
-/// The one framing of the project's container files (model package, ML.NET payload, training checkpoint). Layout, all
-/// little-endian: 8-byte magic, int32 format version, int32 header length, UTF-8 JSON header, then each binary section
-/// as int64 length and bytes, then a 32-byte SHA-256 of everything before it. The integer model (<c>.qint</c>) keeps
-/// its own documented layout and travels inside a package as a section.
+/// The one framing of the project's binary files (model package, integer model, ML.NET payload, training checkpoint).
+/// Layout, all little-endian: 8-byte magic, int32 format version, int32 header length, the header, then each binary
+/// section as int64 length and bytes, then a 32-byte SHA-256 of everything before it. The header is UTF-8 JSON in every
+/// kind but the integer model (<c>.qint</c>), whose header is its documented binary layer table; a package carries that
+/// table and the integer payload as two of its own sections, so a package has one checksum.
 /// </summary>
 public static class ChecksummedFrame
 {

@@ -1,75 +1,85 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using QuantUNet.Integer.Package;
 
 namespace QuantUNet.Integer.Format;
 
 /// <summary>
-/// The integer model file (<c>.qint</c>), specified in docs/integer-model-format.md: magic, version,
-/// a header (input, metadata, the layer table and the graph), a payload of bit-packed weights, int32
-/// biases, scales and requantisation multipliers per layer, and a SHA-256 of everything before it.
-/// All numbers are little-endian. Files are replaced atomically; a truncated, altered or foreign file is
-/// refused with an <see cref="InvalidDataException"/> naming it.
+/// The integer model file (<c>.qint</c>), specified in docs/integer-model-format.md: a <see cref="ChecksummedFrame"/>
+/// (magic "QUNETINT", version 2) whose header is the model's binary header (input, metadata, the layer table and the
+/// graph) and whose one section is the payload of bit-packed weights, int32 biases, scales and requantisation
+/// multipliers per layer. All numbers are little-endian. Files are replaced atomically; a truncated, altered or foreign
+/// file is refused with an <see cref="InvalidDataException"/> naming it. Version 1 files (the same header and payload in
+/// a framing of their own) still load, through <see cref="LegacyFormats"/>.
 /// </summary>
 public static class IntegerModelFile
 {
-    public const int FormatVersion = 1;
+    /// <summary>The version this build writes; it also reads version 1.</summary>
+    public const int FormatVersion = 2;
+
+    /// <summary>The extension of an integer model file.</summary>
     public const string Extension = ".qint";
 
-    private const int ChecksumLength = 32;
+    internal static readonly ChecksummedFrame.Kind Kind = new("QUNETINT"u8.ToArray(), FormatVersion, "integer model");
+
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
 
-    /// <summary>"QUNETINT".</summary>
-    public static ReadOnlySpan<byte> Magic => "QUNETINT"u8;
-
-    public static void Save(IntegerModel model, string path) => AtomicFile.WriteAllBytes(path, Serialize(model));
+    /// <summary>Writes <paramref name="model"/> to <paramref name="path"/> atomically.</summary>
+    public static void Save(IntegerModel model, string path)
+    {
+        var (header, payload) = Encode(model);
+        ChecksummedFrame.Save(path, Kind, header, [payload]);
+    }
 
     /// <exception cref="FileNotFoundException">No such file.</exception>
     /// <exception cref="InvalidDataException">Not an integer model, another version, truncated, altered or inconsistent; the message names the file.</exception>
-    public static IntegerModel Load(string path)
-    {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such integer model file.", path);
-        return Deserialize(File.ReadAllBytes(path), path);
-    }
+    public static IntegerModel Load(string path) => Deserialize(ChecksummedFrame.ReadFile(path, "integer model file"), path);
 
+    /// <summary>The bytes of the file <see cref="Save"/> writes.</summary>
     public static byte[] Serialize(IntegerModel model)
     {
-        var header = new MemoryStream();
-        using (var writer = new BinaryWriter(header, Encoding.UTF8, leaveOpen: true)) WriteHeader(writer, model);
-        using var file = new MemoryStream();
-        using (var writer = new BinaryWriter(file, Encoding.UTF8, leaveOpen: true))
-        {
-            writer.Write(Magic);
-            writer.Write(FormatVersion);
-            writer.Write(checked((int)header.Length));
-            writer.Write(header.GetBuffer().AsSpan(0, (int)header.Length));
-            foreach (var layer in model.Layers) WritePayload(writer, layer);
-        }
-        file.Write(SHA256.HashData(file.GetBuffer().AsSpan(0, (int)file.Length)));
-        return file.ToArray();
+        var (header, payload) = Encode(model);
+        return ChecksummedFrame.ToBytes(Kind, header, [payload]);
     }
 
+    /// <summary>Reads an integer model file of this version or version 1.</summary>
+    /// <param name="bytes">The whole file.</param>
     /// <param name="name">The file name to put in error messages.</param>
-    public static IntegerModel Deserialize(ReadOnlySpan<byte> bytes, string name)
+    /// <exception cref="InvalidDataException">Not an integer model, another version, truncated, altered or inconsistent; the message starts with <paramref name="name"/>.</exception>
+    public static IntegerModel Deserialize(ReadOnlyMemory<byte> bytes, string name)
+    {
+        if (LegacyFormats.IsVersion1IntegerModel(bytes.Span)) return LegacyFormats.ReadVersion1IntegerModel(bytes, name);
+        var (header, sections) = ChecksummedFrame.Read(bytes, name, Kind, sectionCount: 1);
+        return Decode(header, sections[0], name);
+    }
+
+    /// <summary>
+    /// The model's two parts, as every framing that carries it holds them: the header (input, metadata, layer table and
+    /// graph) and the payload (each layer's weights, biases, scales and multipliers).
+    /// </summary>
+    internal static (byte[] Header, byte[] Payload) Encode(IntegerModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        using var header = new MemoryStream();
+        using (var writer = new BinaryWriter(header, Encoding.UTF8, leaveOpen: true)) WriteHeader(writer, model);
+        using var payload = new MemoryStream();
+        using (var writer = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true))
+            foreach (var layer in model.Layers) WritePayload(writer, layer);
+        return (header.ToArray(), payload.ToArray());
+    }
+
+    /// <summary>The model <see cref="Encode"/>'s parts make, refusing inconsistent or damaged parts with a message starting with <paramref name="name"/>.</summary>
+    internal static IntegerModel Decode(ReadOnlyMemory<byte> headerBytes, ReadOnlyMemory<byte> payloadBytes, string name)
     {
         InvalidDataException Bad(string problem, Exception? inner = null) => new($"{name}: {problem}", inner);
-        if (bytes.Length < Magic.Length + 12 + ChecksumLength || !bytes[..Magic.Length].SequenceEqual(Magic))
-            throw Bad("not an integer QuantU-Net model (wrong magic or too short).");
-        int version = BitConverter.ToInt32(bytes[Magic.Length..]);
-        if (version != FormatVersion) throw Bad($"integer model format version {version}; this build reads version {FormatVersion}.");
-        var body = bytes[..^ChecksumLength];
-        if (!SHA256.HashData(body).AsSpan().SequenceEqual(bytes[^ChecksumLength..]))
-            throw Bad("checksum mismatch: the file is truncated or corrupted.");
         try
         {
-            using var reader = new BinaryReader(new MemoryStream(body.ToArray(), writable: false), Encoding.UTF8);
-            reader.BaseStream.Position = Magic.Length + 4;
-            int headerLength = reader.ReadInt32();
-            long payloadStart = reader.BaseStream.Position + headerLength;
-            var (header, metadata, layers) = ReadHeader(reader);
-            if (reader.BaseStream.Position != payloadStart) throw Bad("the header length does not match its content.");
+            using var headerReader = new BinaryReader(new MemoryStream(headerBytes.ToArray(), writable: false), Encoding.UTF8);
+            var (header, metadata, layers) = ReadHeader(headerReader);
+            if (headerReader.BaseStream.Position != headerBytes.Length) throw Bad("the header length does not match its content.");
+            using var reader = new BinaryReader(new MemoryStream(payloadBytes.ToArray(), writable: false), Encoding.UTF8);
             var complete = layers.Select(layer => ReadPayload(reader, layer)).ToList();
-            if (reader.BaseStream.Position != body.Length) throw Bad($"{body.Length - reader.BaseStream.Position} unexpected bytes after the last layer.");
+            if (reader.BaseStream.Position != payloadBytes.Length) throw Bad($"{payloadBytes.Length - reader.BaseStream.Position} unexpected bytes after the last layer.");
             return new IntegerModel(header, complete, metadata);
         }
         catch (EndOfStreamException e) { throw Bad("ends before its last layer (inconsistent layer table).", e); }

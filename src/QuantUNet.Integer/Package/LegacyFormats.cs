@@ -7,9 +7,11 @@ using QuantUNet.Integer.Format;
 namespace QuantUNet.Integer.Package;
 
 /// <summary>
-/// Readers of the files written before the model package (kept so that those files still load): the TorchSharp model
-/// file <c>model.qunet</c> (magic "QUNETPT1") and version 1 of the ML.NET payload, which carried that file and the
-/// <c>.qint</c> bytes as keyed blobs beside a description of its own.
+/// Readers of the files written by previous formats (kept so that those files still load; nothing writes them): the
+/// TorchSharp model file <c>model.qunet</c> (magic "QUNETPT1"); version 1 of the ML.NET payload, which carried that file
+/// and the <c>.qint</c> bytes as keyed blobs beside a description of its own; version 1 of the integer model file, whose
+/// framing was its own; and version 1 of the model package, which nested a whole version-1 integer model file, second
+/// checksum included.
 /// </summary>
 public static class LegacyFormats
 {
@@ -58,8 +60,47 @@ public static class LegacyFormats
         }
     }
 
-    internal static bool IsVersion1Payload(ReadOnlySpan<byte> bytes) =>
-        MLNetPayload.Kind.Matches(bytes) && bytes.Length >= 12 && BinaryPrimitives.ReadInt32LittleEndian(bytes[8..]) == 1;
+    internal static bool IsVersion1Payload(ReadOnlySpan<byte> bytes) => IsVersion1(MLNetPayload.Kind, bytes);
+
+    internal static bool IsVersion1IntegerModel(ReadOnlySpan<byte> bytes) => IsVersion1(IntegerModelFile.Kind, bytes);
+
+    internal static bool IsVersion1Package(ReadOnlySpan<byte> bytes) => IsVersion1(ModelPackage.FileKind, bytes);
+
+    /// <summary>Whether <paramref name="bytes"/> start with the magic of <paramref name="kind"/> and format version 1.</summary>
+    private static bool IsVersion1(ChecksummedFrame.Kind kind, ReadOnlySpan<byte> bytes) =>
+        kind.Matches(bytes) && bytes.Length >= kind.Magic.Length + 4 && BinaryPrimitives.ReadInt32LittleEndian(bytes[kind.Magic.Length..]) == 1;
+
+    /// <summary>Whether the last 32 bytes of <paramref name="bytes"/> are the SHA-256 of the others.</summary>
+    private static bool HashMatches(ReadOnlySpan<byte> bytes) =>
+        bytes.Length >= HashLength && SHA256.HashData(bytes[..^HashLength]).AsSpan().SequenceEqual(bytes[^HashLength..]);
+
+    /// <summary>
+    /// Version 1 of the integer model file. Layout (little-endian): magic "QUNETINT", int32 1, int32 header length H, the
+    /// header, the payload (both exactly as version 2 holds them, see docs/integer-model-format.md), SHA-256 of every
+    /// byte before it.
+    /// </summary>
+    internal static IntegerModel ReadVersion1IntegerModel(ReadOnlyMemory<byte> bytes, string name)
+    {
+        const int HeaderStart = 16;
+        var span = bytes.Span;
+        InvalidDataException Bad(string problem) => new($"{name}: {problem}");
+        if (!IsVersion1IntegerModel(span) || span.Length < HeaderStart + HashLength) throw Bad("not a version 1 integer QuantU-Net model (wrong magic or too short).");
+        if (!HashMatches(span)) throw Bad("checksum mismatch: the file is truncated or corrupted.");
+        int bodyLength = span.Length - HashLength, headerLength = BinaryPrimitives.ReadInt32LittleEndian(span[12..]);
+        if (headerLength < 0 || headerLength > bodyLength - HeaderStart) throw Bad("header length out of range.");
+        return IntegerModelFile.Decode(bytes.Slice(HeaderStart, headerLength), bytes[(HeaderStart + headerLength)..bodyLength], name);
+    }
+
+    /// <summary>
+    /// Version 1 of the model package: the framing of version 2 with two sections, the TorchSharp state and a whole
+    /// version-1 integer model file (empty when absent).
+    /// </summary>
+    internal static ModelPackage ReadVersion1Package(ReadOnlyMemory<byte> bytes, string source)
+    {
+        var (header, sections) = ChecksummedFrame.Read(bytes, source, ModelPackage.FileKind with { Version = 1 }, sectionCount: 2);
+        var integerModel = sections[1].IsEmpty ? null : ReadVersion1IntegerModel(sections[1], $"{source} (its integer model)");
+        return new ModelPackage(ModelPackage.ReadDescription(header, source), sections[0], integerModel);
+    }
 
     /// <summary>
     /// Version 1 of the ML.NET payload. Layout (little-endian): magic "QUNETMLN", int32 1, int32 length + UTF-8 JSON
@@ -71,12 +112,10 @@ public static class LegacyFormats
         var bytes = payload.ToArray();
         InvalidDataException Bad(string problem) => new($"{source}: {problem}");
         if (bytes.Length < 12 + HashLength) throw Bad("not a saved QuantU-Net (too short).");
-        var body = bytes.AsSpan(0, bytes.Length - HashLength);
-        if (!SHA256.HashData(body).AsSpan().SequenceEqual(bytes.AsSpan(body.Length)))
-            throw Bad("checksum mismatch: the saved QuantU-Net is truncated or corrupted.");
+        if (!HashMatches(bytes)) throw Bad("checksum mismatch: the saved QuantU-Net is truncated or corrupted.");
         try
         {
-            using var reader = new BinaryReader(new MemoryStream(bytes, 12, body.Length - 12, writable: false), Encoding.UTF8);
+            using var reader = new BinaryReader(new MemoryStream(bytes, 12, bytes.Length - HashLength - 12, writable: false), Encoding.UTF8);
             using var document = Parse(ReadBytes(reader), source);
             var blobs = new Dictionary<string, byte[]>(StringComparer.Ordinal);
             int count = reader.ReadInt32();
@@ -100,7 +139,7 @@ public static class LegacyFormats
                 Quantized = summary.GetProperty("Quantized").GetBoolean(),
                 Layers = summary.GetProperty("Layers").Deserialize<List<LayerWidths>>(ChecksummedFrame.Json) ?? [],
             };
-            var integerModel = blobs.TryGetValue(IntegerBlobKey, out var qint) ? IntegerModelFile.Deserialize(qint, $"{source} ({IntegerBlobKey})") : null;
+            var integerModel = blobs.TryGetValue(IntegerBlobKey, out var qint) ? ReadVersion1IntegerModel(qint, $"{source} ({IntegerBlobKey})") : null;
             return (root.Clone(), new ModelPackage(description, state, integerModel));
         }
         catch (Exception e) when (e is EndOfStreamException or JsonException or KeyNotFoundException or InvalidOperationException)

@@ -6,8 +6,10 @@ namespace QuantUNet.Integer.Package;
 /// <summary>
 /// A trained QuantU-Net in one file: its <see cref="ModelDescription"/>, the TorchSharp state as an opaque blob (read
 /// by QuantUNet.Torch only) and, for a quantized model, the <see cref="IntegerModel"/>. Framed by
-/// <see cref="ChecksummedFrame"/>: magic "QUNETPKG", version, JSON description, two sections (TorchSharp state,
-/// <c>.qint</c> bytes; each empty when absent), SHA-256. The ML.NET model zip embeds these bytes unchanged.
+/// <see cref="ChecksummedFrame"/>: magic "QUNETPKG", version 2, JSON description, three sections (the TorchSharp state,
+/// the integer model's header and its payload, as a <c>.qint</c> file holds them; each empty when absent), one SHA-256
+/// for the whole. The ML.NET model zip embeds these bytes unchanged. Version 1 packages (which nested a whole
+/// <c>.qint</c> file, checksum included) still load, through <see cref="LegacyFormats"/>.
 /// </summary>
 /// <remarks>Made only through the constructor, which refuses parts that disagree (an integer model whose widths,
 /// channels or normalisation differ from the description), so a loaded package is always consistent.</remarks>
@@ -16,7 +18,7 @@ public sealed class ModelPackage
     /// <summary>The extension of a package file.</summary>
     public const string Extension = ".qunet";
 
-    internal static readonly ChecksummedFrame.Kind FileKind = new("QUNETPKG"u8.ToArray(), 1, "model package");
+    internal static readonly ChecksummedFrame.Kind FileKind = new("QUNETPKG"u8.ToArray(), 2, "model package");
 
     /// <exception cref="InvalidDataException">The description is unusable or the parts disagree; the message says how.</exception>
     public ModelPackage(ModelDescription description, ReadOnlyMemory<byte> torchState, IntegerModel? integerModel)
@@ -50,8 +52,8 @@ public sealed class ModelPackage
     public void Save(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        var integer = IntegerModel is null ? ReadOnlyMemory<byte>.Empty : IntegerModelFile.Serialize(IntegerModel);
-        ChecksummedFrame.Write(stream, FileKind, JsonSerializer.SerializeToUtf8Bytes(Description, ChecksummedFrame.Json), [TorchState, integer]);
+        var (integerHeader, integerPayload) = IntegerModel is null ? (Array.Empty<byte>(), Array.Empty<byte>()) : IntegerModelFile.Encode(IntegerModel);
+        ChecksummedFrame.Write(stream, FileKind, JsonSerializer.SerializeToUtf8Bytes(Description, ChecksummedFrame.Json), [TorchState, integerHeader, integerPayload]);
     }
 
     /// <summary>Writes the package to <paramref name="path"/> atomically.</summary>
@@ -108,7 +110,7 @@ public sealed class ModelPackage
         try
         {
             if (FileKind.Matches(bytes)) return FromPackageBytes(bytes, source);
-            if (bytes.AsSpan().StartsWith(IntegerModelFile.Magic)) return FromIntegerModel(IntegerModelFile.Deserialize(bytes, source), source);
+            if (IntegerModelFile.Kind.Matches(bytes)) return FromIntegerModel(IntegerModelFile.Deserialize(bytes, source), source);
             if (MLNetPayload.IsZip(bytes)) return MLNetPayload.ReadZip(bytes, source).Package;
             if (LegacyFormats.TorchFileKind.Matches(bytes))
                 throw new InvalidDataException("a TorchSharp model file of the previous format, which only QuantUNet.Torch can read "
@@ -121,14 +123,21 @@ public sealed class ModelPackage
         }
     }
 
-    /// <summary>Reads the bytes <see cref="Save(Stream)"/> wrote, refusing a truncated, altered, foreign or inconsistent package.</summary>
+    /// <summary>
+    /// Reads the bytes <see cref="Save(Stream)"/> wrote (or a version 1 package), refusing a truncated, altered, foreign
+    /// or inconsistent package.
+    /// </summary>
     public static ModelPackage FromPackageBytes(ReadOnlyMemory<byte> bytes, string source)
     {
-        var (header, sections) = ChecksummedFrame.Read(bytes, source, FileKind, sectionCount: 2);
-        var description = ChecksummedFrame.ReadHeader<ModelDescription>(header, source, FileKind, d => d.Layers is not null && d.Training is not null);
-        var integerModel = sections[1].IsEmpty ? null : IntegerModelFile.Deserialize(sections[1].Span, $"{source} (its integer model)");
-        return new ModelPackage(description, sections[0], integerModel);
+        if (LegacyFormats.IsVersion1Package(bytes.Span)) return LegacyFormats.ReadVersion1Package(bytes, source);
+        var (header, sections) = ChecksummedFrame.Read(bytes, source, FileKind, sectionCount: 3);
+        var integerModel = sections[1].IsEmpty && sections[2].IsEmpty ? null : IntegerModelFile.Decode(sections[1], sections[2], $"{source} (its integer model)");
+        return new ModelPackage(ReadDescription(header, source), sections[0], integerModel);
     }
+
+    /// <summary>The description in a package's header, of this version or the previous one.</summary>
+    internal static ModelDescription ReadDescription(ReadOnlyMemory<byte> header, string source) =>
+        ChecksummedFrame.ReadHeader<ModelDescription>(header, source, FileKind, d => d.Layers is not null && d.Training is not null);
 
     /// <summary>A package of an integer model alone, described by its own header; it scores in integer mode only.</summary>
     private static ModelPackage FromIntegerModel(IntegerModel model, string source)
