@@ -13,7 +13,9 @@ namespace QuantUNet.Integer.Format;
 /// </summary>
 public static class IntegerModelFile
 {
+    /// <summary>The version this build writes and the only one it reads.</summary>
     public const int FormatVersion = 1;
+    /// <summary>The file extension of integer models, ".qint".</summary>
     public const string Extension = ".qint";
 
     private const int ChecksumLength = 32;
@@ -22,6 +24,9 @@ public static class IntegerModelFile
     /// <summary>"QUNETINT".</summary>
     public static ReadOnlySpan<byte> Magic => "QUNETINT"u8;
 
+    /// <summary>Writes <paramref name="model"/> to <paramref name="path"/>, replacing any file there atomically.</summary>
+    /// <param name="model">The model to write.</param>
+    /// <param name="path">The file to create or replace; ".qint" by convention.</param>
     public static void Save(IntegerModel model, string path) => AtomicFile.WriteAllBytes(path, Serialize(model));
 
     /// <exception cref="FileNotFoundException">No such file.</exception>
@@ -32,6 +37,8 @@ public static class IntegerModelFile
         return Deserialize(File.ReadAllBytes(path), path);
     }
 
+    /// <summary>The bytes of the <c>.qint</c> file of <paramref name="model"/>, checksum included.</summary>
+    /// <param name="model">The model to serialise.</param>
     public static byte[] Serialize(IntegerModel model)
     {
         var header = new MemoryStream();
@@ -50,6 +57,7 @@ public static class IntegerModelFile
     }
 
     /// <param name="name">The file name to put in error messages.</param>
+    /// <param name="bytes">The whole file.</param>
     public static IntegerModel Deserialize(ReadOnlySpan<byte> bytes, string name)
     {
         InvalidDataException Bad(string problem, Exception? inner = null) => new($"{name}: {problem}", inner);
