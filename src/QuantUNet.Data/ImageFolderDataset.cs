@@ -20,8 +20,11 @@ namespace QuantUNet.Data;
 /// </remarks>
 public static class ImageFolderDataset
 {
+    /// <summary>The images subfolder of a dataset folder, "images".</summary>
     public const string ImagesFolder = "images";
+    /// <summary>The masks subfolder of a dataset folder, "masks".</summary>
     public const string MasksFolder = "masks";
+    /// <summary>The suffix of a mask file name beside its image, "_mask" (e.g. scan1_mask.png for scan1.png).</summary>
     public const string MaskSuffix = InputImages.MaskSuffix;
 
     /// <summary>The pairs of a folder, and warnings about what it holds but will not be read: each a line naming the folder, a count and the first few files.</summary>
@@ -52,6 +55,7 @@ public static class ImageFolderDataset
         /// <summary>Channels per sample, 1 (grey value) or 3 (RGB); see <see cref="ImageFile.ReadImage"/>.</summary>
         public int Channels { get; init; } = 1;
 
+        /// <summary>What to do with an image that has no mask; default <see cref="MissingMaskPolicy.Error"/>.</summary>
         public MissingMaskPolicy MissingMask { get; init; } = MissingMaskPolicy.Error;
 
         /// <summary>Maps a sample name to its group id, overriding the folder rule.</summary>

@@ -22,6 +22,9 @@ public sealed class SyntheticMriGenerator
 
     private readonly TissueContrast[] _contrasts;
 
+    /// <summary>A generator with <paramref name="options"/>.</summary>
+    /// <param name="options">Size, seed, noise and the rest; null for the defaults of <see cref="Options"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of its range.</exception>
     public SyntheticMriGenerator(Options? options = null)
     {
         Settings = options ?? new Options();
@@ -67,6 +70,7 @@ public sealed class SyntheticMriGenerator
         }
     }
 
+    /// <summary>The options this generator uses.</summary>
     public Options Settings { get; }
 
     /// <summary>Slices 0 to <paramref name="count"/> - 1.</summary>
