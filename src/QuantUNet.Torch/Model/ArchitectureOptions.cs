@@ -25,6 +25,7 @@ public sealed record ArchitectureOptions
     /// <summary>How the model maps incoming [0, 1] intensities before its input quantizer: part of the model, so scoring applies the one training used.</summary>
     public PixelNormalization Normalization { get; init; } = PixelNormalization.UnitRange;
 
+    /// <summary>The quantizers' settings (bit ranges, weight scaling, activation thresholds); the defaults of <see cref="QuantizationOptions"/>.</summary>
     public QuantizationOptions Quantization { get; init; } = new();
 
     /// <summary>Height and width must be multiples of this (one 2x2 pooling a level).</summary>

@@ -49,6 +49,7 @@ public sealed record TrainingOptions
     /// <summary>Weight of the bitwidth term: loss = BCE + Dice + Lambda * bitwidth loss (paper: 0.25).</summary>
     public double Lambda { get; init; } = 0.25;
 
+    /// <summary>How the layers' widths are averaged in the bitwidth term; default <see cref="BitwidthLossKind.PlainMean"/>, the paper's.</summary>
     public BitwidthLossKind BitwidthLoss { get; init; } = BitwidthLossKind.PlainMean;
 
     /// <summary>
