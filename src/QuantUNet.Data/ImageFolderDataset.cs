@@ -52,7 +52,7 @@ public static class ImageFolderDataset
         /// <summary>Resize every image (high quality) and mask (nearest neighbour) to this size; null keeps file sizes.</summary>
         public ImageSize? Size { get; init; }
 
-        /// <summary>Channels per sample, 1 (grey value) or 3 (RGB); see <see cref="ImageFile.ReadImage"/>.</summary>
+        /// <summary>Channels per sample, 1 (grey value) or 3 (RGB); see <see cref="ImageFile.ReadImage"/>. Default 1.</summary>
         public int Channels { get; init; } = 1;
 
         /// <summary>What to do with an image that has no mask; default <see cref="MissingMaskPolicy.Error"/>.</summary>

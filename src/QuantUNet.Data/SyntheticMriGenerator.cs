@@ -38,7 +38,7 @@ public sealed class SyntheticMriGenerator
         /// <summary>Slice size; at least 16 x 16 so a head, skull and lesion fit. Default 64 x 64.</summary>
         public ImageSize Size { get; init; } = ImageSize.Square(64);
 
-        /// <summary>Channels per slice: 1 is FLAIR; more sweep from pre-contrast through FLAIR to post-contrast.</summary>
+        /// <summary>Channels per slice: 1 is FLAIR; more sweep from pre-contrast through FLAIR to post-contrast. Default 1.</summary>
         public int Channels { get; init; } = 1;
 
         /// <summary>Probability that a slice has no lesion (an empty mask). Default 0.3.</summary>
@@ -50,7 +50,7 @@ public sealed class SyntheticMriGenerator
         /// <summary>Consecutive slices sharing one patient's anatomy and <see cref="SegmentationSample.GroupId"/>. Default 8.</summary>
         public int SlicesPerPatient { get; init; } = 8;
 
-        /// <summary>Multiplies each patient's noise level; 0 gives noise-free slices whose background is exactly 0.</summary>
+        /// <summary>Multiplies each patient's noise level; 0 gives noise-free slices whose background is exactly 0. Default 1.0.</summary>
         public double NoiseScale { get; init; } = 1.0;
 
         /// <summary>Seed of all randomness: equal options give identical slices.</summary>
