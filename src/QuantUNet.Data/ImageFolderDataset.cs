@@ -20,11 +20,11 @@ namespace QuantUNet.Data;
 /// </remarks>
 public static class ImageFolderDataset
 {
-    /// <summary>The images subfolder of a dataset folder, "images".</summary>
+    /// <summary>"images": the image subfolder of layout A.</summary>
     public const string ImagesFolder = "images";
-    /// <summary>The masks subfolder of a dataset folder, "masks".</summary>
+    /// <summary>"masks": the mask subfolder of layout A.</summary>
     public const string MasksFolder = "masks";
-    /// <summary>The suffix of a mask file name beside its image, "_mask" (e.g. scan1_mask.png for scan1.png).</summary>
+    /// <summary>"_mask": a mask file's name is its image's plus this (layout B, optional in layout A), e.g. X_mask.tif for X.tif.</summary>
     public const string MaskSuffix = InputImages.MaskSuffix;
 
     /// <summary>The pairs of a folder, and warnings about what it holds but will not be read: each a line naming the folder, a count and the first few files.</summary>
