@@ -14,6 +14,7 @@ public sealed record ScanFailure(Guid BatchId, string ScanPath, string Reason);
 /// <summary>Counts of a batch's scans (or all batches') by state; <see cref="Failures"/> lists the failed ones.</summary>
 public sealed record BatchStatus(int Queued, int Running, int Done, int Failed, IReadOnlyList<ScanFailure> Failures)
 {
+    /// <summary>All scans counted: queued, running, done and failed.</summary>
     public int Total => Queued + Running + Done + Failed;
 
     /// <summary>Nothing left to run: every scan is done or failed.</summary>

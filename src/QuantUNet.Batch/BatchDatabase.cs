@@ -18,11 +18,13 @@ public sealed class BatchDatabase(NpgsqlDataSource dataSource)
     /// <summary>The schema of these tables.</summary>
     public const string Schema = "quantunet";
 
-    /// <summary>The schema Hangfire.PostgreSql keeps its jobs in (its own default, set explicitly so that <see cref="Counts"/> can join it).</summary>
+    /// <summary>The schema Hangfire.PostgreSql keeps its jobs in (its own default, set explicitly so that <see cref="ScanStatesAsync"/> can join it).</summary>
     public const string HangfireSchema = "hangfire";
 
     private const long SchemaLockKey = 0x5155_4e45_5442_4154; // "QUNETBAT": serialises table creation between processes
 
+    /// <summary>Creates the schema and tables if they are missing; safe to call from several processes at once (an advisory lock serialises it).</summary>
+    /// <param name="cancellation">Cancels the database calls.</param>
     public async Task CreateTablesAsync(CancellationToken cancellation = default)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellation);
@@ -45,6 +47,9 @@ public sealed class BatchDatabase(NpgsqlDataSource dataSource)
         await transaction.CommitAsync(cancellation);
     }
 
+    /// <summary>Records a submitted batch: id, model path and hash, input root and output folder.</summary>
+    /// <param name="batch">The batch to record.</param>
+    /// <param name="cancellation">Cancels the database call.</param>
     public async Task InsertBatchAsync(BatchRecord batch, CancellationToken cancellation = default)
     {
         await using var command = dataSource.CreateCommand(
@@ -57,6 +62,9 @@ public sealed class BatchDatabase(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellation);
     }
 
+    /// <summary>The batch with id <paramref name="id"/>, or null when there is none.</summary>
+    /// <param name="id">The batch id <see cref="BatchClient.SubmitAsync"/> returned.</param>
+    /// <param name="cancellation">Cancels the database call.</param>
     public async Task<BatchRecord?> FindBatchAsync(Guid id, CancellationToken cancellation = default)
     {
         await using var command = dataSource.CreateCommand($"select model_path, model_hash, input_root, out_dir from {Schema}.batch where id = $1");
@@ -88,6 +96,11 @@ public sealed class BatchDatabase(NpgsqlDataSource dataSource)
         return scored;
     }
 
+    /// <summary>Whether a result with this key (model hash, scan hash, scan path) is already stored.</summary>
+    /// <param name="modelHash">SHA-256 of the model file, lower-case hex.</param>
+    /// <param name="scanHash">SHA-256 of the scan file, lower-case hex.</param>
+    /// <param name="scanPath">The scan's path relative to the batch's input root.</param>
+    /// <param name="cancellation">Cancels the database call.</param>
     public async Task<bool> HasResultAsync(string modelHash, string scanHash, string scanPath, CancellationToken cancellation = default)
     {
         await using var command = dataSource.CreateCommand($"select 1 from {Schema}.scan_result where model_hash = $1 and scan_hash = $2 and scan_path = $3");

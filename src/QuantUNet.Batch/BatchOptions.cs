@@ -9,7 +9,7 @@ public sealed class BatchOptions
     /// <summary>The name of the connection string in <c>ConnectionStrings</c> (<c>ConnectionStrings__QuantUNetBatch</c> as an environment variable).</summary>
     public const string ConnectionStringName = "QuantUNetBatch";
 
-    /// <summary>The PostgreSQL connection string (never logged).</summary>
+    /// <summary>The PostgreSQL connection string (never logged). Default empty: read from the connection string <c>QuantUNetBatch</c> when registered from configuration.</summary>
     public string ConnectionString { get; set; } = "";
 
     /// <summary>
@@ -18,13 +18,13 @@ public sealed class BatchOptions
     /// </summary>
     public TimeSpan InvisibilityTimeout { get; set; } = TimeSpan.FromMinutes(30);
 
-    /// <summary>How often an idle worker polls the queue.</summary>
+    /// <summary>How often an idle worker polls the queue. Default 1 second.</summary>
     public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Attempts after the first before a job is marked failed (Hangfire's automatic retries).</summary>
+    /// <summary>Attempts after the first before a job is marked failed (Hangfire's automatic retries). Default 3.</summary>
     public int RetryAttempts { get; set; } = 3;
 
-    /// <summary>The wait before each retry.</summary>
+    /// <summary>The wait before each retry. Default 30 seconds.</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Scans a worker process scores at once (Hangfire worker threads; 0: one per core).</summary>

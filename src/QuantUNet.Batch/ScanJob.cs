@@ -16,6 +16,12 @@ public sealed class ScanJob(BatchDatabase database, ScanModelCache models)
     /// <summary>Who scored a result: host and process, as the results table shows it.</summary>
     public static string WorkerName { get; } = $"{Environment.MachineName}/{Environment.ProcessId}";
 
+    /// <summary>Scores one scan and stores its mask and result; a no-op when the result is already stored.</summary>
+    /// <param name="batchId">The batch the scan was submitted in.</param>
+    /// <param name="scanPath">The scan's path relative to the batch's input root.</param>
+    /// <param name="scanHash">SHA-256 of the scan as submitted; a scan changed since is refused.</param>
+    /// <param name="cancellation">Hangfire's cancellation (server shutdown or job deletion).</param>
+    /// <exception cref="InvalidDataException">The scan or the model changed since submission, or cannot be read.</exception>
     [DisplayName("score {1}")]
     public async Task ScoreAsync(Guid batchId, string scanPath, string scanHash, CancellationToken cancellation)
     {
@@ -52,6 +58,10 @@ public sealed class ScanModelCache(BatchDatabase database)
     private readonly ConcurrentDictionary<Guid, BatchRecord> _batches = new();
     private readonly ConcurrentDictionary<string, Lazy<ScanModel>> _models = new();
 
+    /// <summary>The batch with id <paramref name="id"/>, read from the database once and then kept.</summary>
+    /// <param name="id">The batch id.</param>
+    /// <param name="cancellation">Cancels the database call.</param>
+    /// <exception cref="InvalidOperationException">No such batch in the batch table.</exception>
     public async Task<BatchRecord> BatchAsync(Guid id, CancellationToken cancellation)
     {
         if (_batches.TryGetValue(id, out var known)) return known;
@@ -59,6 +69,9 @@ public sealed class ScanModelCache(BatchDatabase database)
         return _batches.GetOrAdd(id, batch);
     }
 
+    /// <summary>The batch's model, loaded on first use and kept.</summary>
+    /// <param name="batch">The batch whose model to return.</param>
+    /// <exception cref="InvalidDataException">The model file changed since the batch was submitted (its SHA-256 differs).</exception>
     public ScanModel Model(BatchRecord batch)
     {
         var model = _models.GetOrAdd(batch.ModelHash, _ => new Lazy<ScanModel>(() => ScanModel.Load(batch.ModelPath), LazyThreadSafetyMode.PublicationOnly)).Value;

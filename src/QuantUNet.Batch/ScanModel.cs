@@ -22,10 +22,13 @@ public sealed class ScanModel
     /// <summary>SHA-256 of the model file's bytes, lower-case hex: half of every result's key.</summary>
     public string Hash { get; }
 
+    /// <summary>The square side in pixels every scan is resized to: the model's training size.</summary>
     public int Side { get; }
 
+    /// <summary>The integer engine scoring with this model, one image per call (the Hangfire workers are the parallelism).</summary>
     public IntegerEngine Engine { get; }
 
+    /// <summary>Channels a scan is read with: 1 (grey) or 3 (RGB).</summary>
     public int InputChannels => Engine.InputChannels;
 
     /// <summary>
@@ -53,5 +56,7 @@ public sealed class ScanModel
 /// <summary>SHA-256 as lower-case hex: the content key of scans and models.</summary>
 public static class ContentHash
 {
+    /// <summary>SHA-256 of <paramref name="bytes"/>, 64 lower-case hex digits.</summary>
+    /// <param name="bytes">The content to hash.</param>
     public static string Of(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 }

@@ -34,12 +34,16 @@ public readonly record struct ConfusionCounts(long TruePositives, long FalsePosi
         // A .NET bool is one byte, 0 for false, so the byte overload applies unchanged.
         => From(MemoryMarshal.AsBytes(predicted), MemoryMarshal.AsBytes(truth));
 
+    /// <summary>The pooled counts of two sets of images: each count summed.</summary>
+    /// <param name="a">One set's counts.</param>
+    /// <param name="b">The other's.</param>
     public static ConfusionCounts operator +(ConfusionCounts a, ConfusionCounts b) => new(
         a.TruePositives + b.TruePositives,
         a.FalsePositives + b.FalsePositives,
         a.TrueNegatives + b.TrueNegatives,
         a.FalseNegatives + b.FalseNegatives);
 
+    /// <summary>All pixels counted.</summary>
     public long Total => TruePositives + FalsePositives + TrueNegatives + FalseNegatives;
 
     /// <summary>Foreground pixels in the prediction (TP + FP).</summary>

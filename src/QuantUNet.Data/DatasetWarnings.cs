@@ -8,6 +8,7 @@ public static class DatasetWarnings
 {
     /// <summary>The warnings for <paramref name="samples"/>, each starting with <paramref name="dataName"/>; empty when there are none.</summary>
     /// <param name="dataName">What the samples are, as the user knows them: a folder, "the training data".</param>
+    /// <param name="samples">The loaded samples.</param>
     public static IReadOnlyList<string> Check(IReadOnlyCollection<SegmentationSample> samples, string dataName)
     {
         var warnings = new List<string>();

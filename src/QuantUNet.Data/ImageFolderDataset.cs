@@ -20,8 +20,11 @@ namespace QuantUNet.Data;
 /// </remarks>
 public static class ImageFolderDataset
 {
+    /// <summary>"images": the image subfolder of layout A.</summary>
     public const string ImagesFolder = "images";
+    /// <summary>"masks": the mask subfolder of layout A.</summary>
     public const string MasksFolder = "masks";
+    /// <summary>"_mask": a mask file's name is its image's plus this (layout B, optional in layout A), e.g. X_mask.tif for X.tif.</summary>
     public const string MaskSuffix = InputImages.MaskSuffix;
 
     /// <summary>The pairs of a folder, and warnings about what it holds but will not be read: each a line naming the folder, a count and the first few files.</summary>
@@ -49,9 +52,10 @@ public static class ImageFolderDataset
         /// <summary>Resize every image (high quality) and mask (nearest neighbour) to this size; null keeps file sizes.</summary>
         public ImageSize? Size { get; init; }
 
-        /// <summary>Channels per sample, 1 (grey value) or 3 (RGB); see <see cref="ImageFile.ReadImage"/>.</summary>
+        /// <summary>Channels per sample, 1 (grey value) or 3 (RGB); see <see cref="ImageFile.ReadImage"/>. Default 1.</summary>
         public int Channels { get; init; } = 1;
 
+        /// <summary>What to do with an image that has no mask; default <see cref="MissingMaskPolicy.Error"/>.</summary>
         public MissingMaskPolicy MissingMask { get; init; } = MissingMaskPolicy.Error;
 
         /// <summary>Maps a sample name to its group id, overriding the folder rule.</summary>

@@ -42,6 +42,8 @@ public static class InputImages
             Skipped.Count == 0 ? null : $"{folder}: skipped {Count(Skipped.Count, "entry", "entries")} that cannot be read as image files: {FirstFew(Skipped.Select(s => $"{s.Path} ({s.Reason})"))}.";
     }
 
+    /// <summary>Whether <paramref name="path"/> ends in one of <see cref="Extensions"/>, ignoring case.</summary>
+    /// <param name="path">A file name or path.</param>
     public static bool HasImageExtension(string path) => Extensions.Contains(Path.GetExtension(path), StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Whether a file name is a mask (NAME_mask.*) or a predict overlay (NAME_overlay.*), which are not scored as inputs.</summary>
@@ -149,6 +151,9 @@ public static class InputImages
 
     /// <param name="realPath">The folder's path with every symbolic link on the way resolved, so that a folder reached twice is seen as one.</param>
     /// <param name="listed">The real paths of the folders listed so far.</param>
+    /// <param name="folder">The folder to list.</param>
+    /// <param name="files">Receives the image files found.</param>
+    /// <param name="skipped">Receives the entries that cannot be read as image files, with reasons.</param>
     private static void Walk(DirectoryInfo folder, string realPath, HashSet<string> listed, List<string> files, List<SkippedEntry> skipped)
     {
         // In ordinal order, so that of two links to one folder the same one is followed on every run and file system.

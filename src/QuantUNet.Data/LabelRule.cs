@@ -29,6 +29,8 @@ public sealed class LabelRule
         return new($"in {{{string.Join(", ", set.Order())}}}", set.Contains);
     }
 
+    /// <summary>Whether a voxel or pixel of this value is foreground under the rule.</summary>
+    /// <param name="value">A label value, as stored in the mask.</param>
     public bool IsForeground(float value) => isForeground(value);
 
     /// <summary>The rule as written in reports: "&gt; 0", "= 37" or "in {37, 38}".</summary>

@@ -19,6 +19,8 @@ public static class MaskBinarisation
     /// <param name="fullScale">The level type's full scale: 255 for bytes and 8-bit files, 65535 for 16-bit files.</param>
     /// <param name="lossy">Whether the levels come from a lossy (JPEG) file.</param>
     /// <returns>Whether any level was non-zero: with an empty <paramref name="mask"/>, the rule turned data into nothing.</returns>
+    /// <param name="levels">The mask's levels, one a pixel.</param>
+    /// <param name="mask">Receives 0 or 1 a pixel; as long as <paramref name="levels"/>.</param>
     public static bool Binarise<T>(ReadOnlySpan<T> levels, T fullScale, Span<byte> mask, bool lossy = false) where T : INumber<T>
     {
         if (mask.Length != levels.Length)

@@ -27,7 +27,7 @@ public static class NiftiSliceDataset
     /// <summary>How volumes become samples.</summary>
     public sealed class Options
     {
-        /// <summary>The array axis to slice along: 0, 1 or 2 (2 is axial in the usual storage order).</summary>
+        /// <summary>The array axis to slice along: 0, 1 or 2 (2 is axial in the usual storage order). Default 2.</summary>
         public int Axis { get; init; } = 2;
 
         /// <summary>Resize every slice (Skia high quality, as <see cref="ImageFile.ReadImage"/>) and mask (nearest neighbour); null keeps the grid size.</summary>
@@ -36,13 +36,13 @@ public static class NiftiSliceDataset
         /// <summary>Leave out slices whose normalised image is all zero (background only, e.g. outside a skull-stripped brain).</summary>
         public bool SkipEmptySlices { get; init; }
 
-        /// <summary>Consecutive slices per group; see the remarks on <see cref="NiftiSliceDataset"/>.</summary>
+        /// <summary>Consecutive slices per group; see the remarks on <see cref="NiftiSliceDataset"/>. Default 8 slices.</summary>
         public int SlabThickness { get; init; } = 8;
 
         /// <summary>Percentile of the volume's voxels mapped to 0; 0 means its minimum.</summary>
         public double LowerPercentile { get; init; }
 
-        /// <summary>Percentile of the volume's voxels mapped to 1; 100 means its maximum.</summary>
+        /// <summary>Percentile of the volume's voxels mapped to 1; 100 means its maximum. Default 100.</summary>
         public double UpperPercentile { get; init; } = 100;
     }
 

@@ -53,6 +53,10 @@ public sealed class NiftiVolume
     /// <summary>All voxels, i fastest: voxel (i, j, k) is at i + Dimensions[0] x (j + Dimensions[1] x k); scaling applied.</summary>
     public float[] Voxels { get; }
 
+    /// <summary>The voxel at (i, j, k), scaling applied.</summary>
+    /// <param name="i">Index along the first axis, the fastest in <see cref="Voxels"/>.</param>
+    /// <param name="j">Index along the second axis.</param>
+    /// <param name="k">Index along the third axis (the slice).</param>
     public float this[int i, int j, int k] => Voxels[i + Dimensions[0] * (j + Dimensions[1] * k)];
 
     /// <summary>The file name without <c>.nii.gz</c> or <c>.nii</c> (any case), else without its last extension.</summary>

@@ -8,6 +8,7 @@ namespace QuantUNet.Data;
 /// </summary>
 public static class PredictedMask
 {
+    /// <summary>The end of a predicted mask's file name after the image's name: "_mask.png".</summary>
     public const string FileSuffix = InputImages.MaskSuffix + InputImages.OutputExtension;
 
     /// <summary>The mask file of the image at <paramref name="relativeImagePath"/>: the same subfolders under <paramref name="outDirectory"/>, its extension replaced by <paramref name="suffix"/>.</summary>

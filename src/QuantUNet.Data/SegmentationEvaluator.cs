@@ -8,6 +8,7 @@ public sealed class SegmentationEvaluator
 {
     private readonly List<ImageScore> _images = [];
 
+    /// <summary>Images added so far.</summary>
     public int ImageCount => _images.Count;
 
     /// <summary>

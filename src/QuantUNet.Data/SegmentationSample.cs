@@ -6,6 +6,11 @@ namespace QuantUNet.Data;
 /// </summary>
 /// <param name="Name">Where the slice came from (file name or generator index), for messages and reports.</param>
 /// <param name="GroupId">The patient or volume the slice belongs to; splits never cut a group.</param>
+/// <param name="Channels">Channels of <paramref name="Image"/>: 1 (grey) or 3 (RGB).</param>
+/// <param name="Height">Rows, in pixels.</param>
+/// <param name="Width">Columns, in pixels.</param>
+/// <param name="Image">Channels x Height x Width pixels in [0, 1], planar.</param>
+/// <param name="Mask">Height x Width bytes, 1 for foreground, 0 for background.</param>
 public sealed record SegmentationSample(
     string Name,
     string GroupId,

@@ -35,6 +35,7 @@ public sealed class SegmentationScores
     /// <summary>Confusion counts summed over all pixels of all images.</summary>
     public ConfusionCounts Counts { get; }
 
+    /// <summary>Images evaluated.</summary>
     public int ImageCount => PerImage.Count;
 
     /// <summary>Images whose true mask is empty.</summary>
@@ -49,13 +50,16 @@ public sealed class SegmentationScores
     /// <summary>Pooled IoU.</summary>
     public double IoU => Counts.IoU;
 
+    /// <summary>Pooled pixel accuracy, (TP + TN) / all pixels.</summary>
     public double PixelAccuracy => Counts.PixelAccuracy;
 
+    /// <summary>Pooled precision, TP / (TP + FP).</summary>
     public double Precision => Counts.Precision;
 
     /// <summary>Pooled recall (sensitivity).</summary>
     public double Recall => Counts.Recall;
 
+    /// <summary>Pooled specificity, TN / (TN + FP).</summary>
     public double Specificity => Counts.Specificity;
 
     /// <summary>Mean HD95 in pixels over the images where both masks are non-empty; NaN when there are none.</summary>

@@ -22,6 +22,9 @@ public sealed class SyntheticMriGenerator
 
     private readonly TissueContrast[] _contrasts;
 
+    /// <summary>A generator with <paramref name="options"/>.</summary>
+    /// <param name="options">Size, seed, noise and the rest; null for the defaults of <see cref="Options"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of its range.</exception>
     public SyntheticMriGenerator(Options? options = null)
     {
         Settings = options ?? new Options();
@@ -35,7 +38,7 @@ public sealed class SyntheticMriGenerator
         /// <summary>Slice size; at least 16 x 16 so a head, skull and lesion fit. Default 64 x 64.</summary>
         public ImageSize Size { get; init; } = ImageSize.Square(64);
 
-        /// <summary>Channels per slice: 1 is FLAIR; more sweep from pre-contrast through FLAIR to post-contrast.</summary>
+        /// <summary>Channels per slice: 1 is FLAIR; more sweep from pre-contrast through FLAIR to post-contrast. Default 1.</summary>
         public int Channels { get; init; } = 1;
 
         /// <summary>Probability that a slice has no lesion (an empty mask). Default 0.3.</summary>
@@ -47,7 +50,7 @@ public sealed class SyntheticMriGenerator
         /// <summary>Consecutive slices sharing one patient's anatomy and <see cref="SegmentationSample.GroupId"/>. Default 8.</summary>
         public int SlicesPerPatient { get; init; } = 8;
 
-        /// <summary>Multiplies each patient's noise level; 0 gives noise-free slices whose background is exactly 0.</summary>
+        /// <summary>Multiplies each patient's noise level; 0 gives noise-free slices whose background is exactly 0. Default 1.0.</summary>
         public double NoiseScale { get; init; } = 1.0;
 
         /// <summary>Seed of all randomness: equal options give identical slices.</summary>
@@ -67,6 +70,7 @@ public sealed class SyntheticMriGenerator
         }
     }
 
+    /// <summary>The options this generator uses.</summary>
     public Options Settings { get; }
 
     /// <summary>Slices 0 to <paramref name="count"/> - 1.</summary>

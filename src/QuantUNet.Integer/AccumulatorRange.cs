@@ -7,6 +7,7 @@ namespace QuantUNet.Integer;
 /// </summary>
 public readonly record struct AccumulatorRange(long Min, long Max)
 {
+    /// <summary>True when every value in [Min, Max] fits an int32 accumulator, as the engine requires.</summary>
     public bool FitsInt32 => Min >= int.MinValue && Max <= int.MaxValue;
 
     /// <summary>

@@ -12,7 +12,10 @@ public readonly record struct BitwidthBounds(int Min, int Max)
     /// <summary>Unsigned activation codes (after a ReLU, or image pixels): 1 to 8 bits fit byte.</summary>
     public static BitwidthBounds Activation { get; } = new(1, 8);
 
+    /// <summary>Whether <paramref name="bits"/> lies in [Min, Max], both included.</summary>
+    /// <param name="bits">A width in bits.</param>
     public bool Contains(int bits) => bits >= Min && bits <= Max;
 
+    /// <summary>"Min..Max", as error messages quote the bounds.</summary>
     public override string ToString() => $"{Min}..{Max}";
 }

@@ -10,6 +10,7 @@ namespace QuantUNet.Integer;
 /// </summary>
 public readonly record struct FixedPointMultiplier
 {
+    /// <summary>Bits of <see cref="Mantissa"/>: 53, a double's precision, so every multiplier is an exact double.</summary>
     public const int MantissaBits = 53;
 
     /// <summary>Largest shift: keeps the 128-bit product and its shift exact.</summary>
@@ -18,6 +19,10 @@ public readonly record struct FixedPointMultiplier
     private const long MinMantissa = 1L << (MantissaBits - 1);
     private const long MaxMantissa = (1L << MantissaBits) - 1;
 
+    /// <summary>The multiplier mantissa * 2^-shift.</summary>
+    /// <param name="mantissa">In [2^52, 2^53): normalised, top bit set.</param>
+    /// <param name="shift">Right shift in bits, 1 to <see cref="MaxShift"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The mantissa or the shift is outside its range.</exception>
     public FixedPointMultiplier(long mantissa, int shift)
     {
         if (mantissa is < MinMantissa or > MaxMantissa)
@@ -28,7 +33,9 @@ public readonly record struct FixedPointMultiplier
         Shift = shift;
     }
 
+    /// <summary>The 53-bit integer mantissa, in [2^52, 2^53).</summary>
     public long Mantissa { get; }
+    /// <summary>The right shift in bits: the multiplier is <see cref="Mantissa"/> * 2^-Shift.</summary>
     public int Shift { get; }
 
     /// <summary>The multiplier as a double (exact: the mantissa has 53 bits).</summary>
@@ -80,6 +87,7 @@ public readonly record struct FixedPointMultiplier
         return quotient > max ? max : (int)quotient;
     }
 
+    /// <summary>"mantissa * 2^-shift (~value)", for messages and logs.</summary>
     public override string ToString() => $"{Mantissa} * 2^-{Shift} (~{Value:G9})";
 
     /// <summary>A positive finite double as integer mantissa * 2^exponent.</summary>

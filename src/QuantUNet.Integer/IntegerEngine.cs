@@ -24,6 +24,10 @@ public sealed class IntegerEngine
     private readonly InputQuantizer inputQuantizer;
     private readonly Stack<Workspace> idle = new();
 
+    /// <summary>Prepares <paramref name="model"/> for this machine: packs its weights for the chosen instruction set.</summary>
+    /// <param name="model">The integer model to run.</param>
+    /// <param name="options">How to run; null for the defaults (best instruction set, one image per core).</param>
+    /// <exception cref="PlatformNotSupportedException">The requested instruction set is not supported here.</exception>
     public IntegerEngine(IntegerModel model, IntegerEngineOptions? options = null)
     {
         Model = model;
@@ -38,7 +42,9 @@ public sealed class IntegerEngine
     /// <summary>Loads an integer model file (<see cref="IntegerModelFile"/>) and prepares it for this machine.</summary>
     public static IntegerEngine Load(string path, IntegerEngineOptions? options = null) => new(IntegerModelFile.Load(path), options);
 
+    /// <summary>The model this engine runs.</summary>
     public IntegerModel Model { get; }
+    /// <summary>The options as given (<see cref="Simd"/> has <see cref="SimdPath.Auto"/> resolved).</summary>
     public IntegerEngineOptions Options { get; }
 
     /// <summary>The instruction set in use (<see cref="SimdPath.Auto"/> resolved).</summary>
@@ -47,6 +53,7 @@ public sealed class IntegerEngine
     /// <summary>Images the batch methods score at once.</summary>
     public int Threads { get; }
 
+    /// <summary>Channels an input image must have: 1 (grey) or 3 (RGB).</summary>
     public int InputChannels => Model.Header.InputChannels;
 
     /// <summary>Height and width must be multiples of this.</summary>

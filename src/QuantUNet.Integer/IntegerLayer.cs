@@ -6,9 +6,13 @@ namespace QuantUNet.Integer;
 /// </summary>
 public sealed class IntegerLayer
 {
+    /// <summary>The layer's name in the U-Net, as the TorchSharp model and the descriptions call it (e.g. "enc1_conv1").</summary>
     public required string Name { get; init; }
+    /// <summary>The operation: 3x3 convolution, 2x2 transposed convolution or 1x1 output convolution.</summary>
     public required LayerKind Kind { get; init; }
+    /// <summary>Channels this layer reads.</summary>
     public required int InputChannels { get; init; }
+    /// <summary>Channels this layer writes: one accumulator per channel and pixel.</summary>
     public required int OutputChannels { get; init; }
 
     /// <summary>Width of the signed narrow-range weight codes, 2..8.</summary>
@@ -32,9 +36,13 @@ public sealed class IntegerLayer
     /// <summary>Consumers of the accumulators; empty for the final layer, whose accumulators are the logits.</summary>
     public IReadOnlyList<LayerOutput> Outputs { get; init; } = [];
 
+    /// <summary>Kernel height and width in pixels: 3, 2 or 1 by <see cref="Kind"/>.</summary>
     public int KernelSize => Kind.KernelSize();
+    /// <summary>Number of weight codes: output x input channels x kernel size squared.</summary>
     public int WeightCount => OutputChannels * InputChannels * KernelSize * KernelSize;
+    /// <summary>Largest input code, 2^<see cref="ActivationBits"/> - 1.</summary>
     public int MaxActivation => (1 << ActivationBits) - 1;
+    /// <summary>Largest weight magnitude, 2^(<see cref="WeightBits"/> - 1) - 1 (narrow range: codes lie in [-MaxWeight, MaxWeight]).</summary>
     public int MaxWeight => (1 << (WeightBits - 1)) - 1;
 
     /// <summary>The weight of an output channel, input channel and kernel position.</summary>

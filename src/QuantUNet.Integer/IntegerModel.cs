@@ -28,8 +28,11 @@ public sealed class IntegerModel
         CheckAccumulators();
     }
 
+    /// <summary>The input: channels, pixel normalisation and the image size trained at (0 when not recorded).</summary>
     public IntegerModelHeader Header { get; }
+    /// <summary>The weight layers in datapath order; the last one writes the logits.</summary>
     public IReadOnlyList<IntegerLayer> Layers { get; }
+    /// <summary>Where the model came from (training record, source); never used to score.</summary>
     public IntegerModelMetadata Metadata { get; }
 
     /// <summary>Image height and width must be multiples of this (2 to the number of poolings).</summary>

@@ -37,17 +37,17 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
 
         /// <summary>The input image: an MLImage column of known size (LoadImages then ResizeImages), or a known-size float
         /// vector [C, H, W] or [H, W] from ExtractPixels (planar, <c>interleavePixelColors: false</c>), scaled to [0, 1]
-        /// (<c>scaleImage: 1f / 255</c>). Height and width must be multiples of 16.</summary>
+        /// (<c>scaleImage: 1f / 255</c>). Height and width must be multiples of 16. Default "Image".</summary>
         public string ImageColumnName = "Image";
 
         /// <summary>The true mask: an MLImage column, or a known-size vector of float, byte or bool with H x W values.
-        /// Foreground is above half the mask's full scale: 1 when its largest value is at most 1, else 255 (bool as is).</summary>
+        /// Foreground is above half the mask's full scale: 1 when its largest value is at most 1, else 255 (bool as is). Default "Label".</summary>
         public string LabelColumnName = "Label";
 
-        /// <summary>Output: Vector&lt;Single&gt; [H, W] of foreground probabilities.</summary>
+        /// <summary>Output: Vector&lt;Single&gt; [H, W] of foreground probabilities. Default "Score".</summary>
         public string ScoreColumnName = "Score";
 
-        /// <summary>Output: Vector&lt;Boolean&gt; [H, W], true where the model's logit is above 0.</summary>
+        /// <summary>Output: Vector&lt;Boolean&gt; [H, W], true where the model's logit is above 0. Default "PredictedLabel".</summary>
         public string PredictedLabelColumnName = "PredictedLabel";
 
         /// <summary>Optional output: the predicted mask as a grey MLImage (255 foreground), for saving PNGs; null adds none.</summary>
@@ -57,16 +57,16 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
         /// trainer reads, so transform it with the pipeline's steps before the trainer (as ML.NET's own trainers expect).</summary>
         public IDataView? ValidationSet;
 
-        /// <summary>How an MLImage column is read: 1 channel (grey value) or 3 (R, G, B). A float vector brings its own channel count.</summary>
+        /// <summary>How an MLImage column is read: 1 channel (grey value) or 3 (R, G, B). A float vector brings its own channel count. Default 1.</summary>
         public int ImageChannels = 1;
 
-        /// <summary>Channels of the first U-Net level; each of the four levels below doubles it.</summary>
+        /// <summary>Channels of the first U-Net level; each of the four levels below doubles it. Default 16.</summary>
         public int BaseWidth = 16;
 
-        /// <summary>False trains the float baseline: the same network with every quantizer off.</summary>
+        /// <summary>False trains the float baseline: the same network with every quantizer off. Default true (QuantU-Net).</summary>
         public bool Quantize = true;
 
-        /// <summary>How the model maps the [0, 1] intensities it receives before its first quantizer (part of the saved model).</summary>
+        /// <summary>How the model maps the [0, 1] intensities it receives before its first quantizer (part of the saved model). Default <see cref="PixelNormalization.UnitRange"/>.</summary>
         public PixelNormalization Normalization = PixelNormalization.UnitRange;
 
         /// <summary>Bit ranges and scaling of the quantizers (learned widths from 8 down to at least 2 by default).</summary>
@@ -79,7 +79,7 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
         /// </summary>
         public ScoringMode? ScoringMode;
 
-        /// <summary>Images scored at once by the transformer.</summary>
+        /// <summary>Images scored at once by the transformer. Default 16.</summary>
         public int ScoringBatchSize = SegmentationScorer.DefaultBatchSize;
 
         /// <summary>
@@ -109,7 +109,7 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
         /// <summary>How the learning rates fall over each phase: <see cref="LearningRateScheduleKind.Cosine"/> (default) to 1% of the rate, per step, or constant.</summary>
         public LearningRateScheduleKind LearningRateSchedule = Defaults.LearningRateSchedule;
 
-        /// <summary>Weight of the bitwidth term: loss = BCE + Dice + Lambda x bitwidth loss (the paper's 0.25).</summary>
+        /// <summary>Weight of the bitwidth term: loss = BCE + Dice + Lambda x bitwidth loss (the paper's 0.25). Default 0.25.</summary>
         public double Lambda = Defaults.Lambda;
 
         /// <summary>How the bitwidth term averages the layers' weight widths (plain mean, the paper's statistic, by default).</summary>
@@ -121,10 +121,10 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
         /// </summary>
         public double? TargetBits = Defaults.TargetBits;
 
-        /// <summary>Average the activation widths into the bitwidth term as well (held to <see cref="TargetBits"/> too when set).</summary>
+        /// <summary>Average the activation widths into the bitwidth term as well (held to <see cref="TargetBits"/> too when set). Default true.</summary>
         public bool PenalizeActivationBits = Defaults.PenalizeActivationBits;
 
-        /// <summary>Epochs trained before the bitwidth term switches on.</summary>
+        /// <summary>Epochs trained before the bitwidth term switches on. Default 0.</summary>
         public int BitwidthWarmupEpochs = Defaults.BitwidthWarmupEpochs;
 
         /// <summary>The share of the quantization-aware epochs, at the end, trained with frozen widths (0.25; at least one epoch): the model kept is the best of those.</summary>

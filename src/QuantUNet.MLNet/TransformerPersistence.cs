@@ -77,7 +77,14 @@ internal sealed class UnregisteredLoaderFactory : CustomMappingFactory<Unregiste
 
     public sealed class NoColumns;
 
-    public override Action<NoColumns, NoColumns> GetMapping() => throw new InvalidOperationException(
-        "This model contains a QuantU-Net transformer, and this MLContext cannot load it yet: call mlContext.Segmentation() "
-        + "(namespace QuantUNet.MLNet) once before mlContext.Model.Load.");
+    /// <summary>
+    /// What a load without the loader fails with. ML.NET throws it wrapped in two TargetInvocationExceptions (it calls loaders
+    /// by reflection), so it is the innermost exception's message; nothing this library controls runs earlier in the load.
+    /// </summary>
+    public const string Message =
+        "This model holds a QuantU-Net transformer and this MLContext has no loader for it: call mlContext.Segmentation() "
+        + "(namespace QuantUNet.MLNet) on this MLContext before mlContext.Model.Load. ML.NET keeps loaders per MLContext, so "
+        + "every MLContext that loads one needs the call, an MLContext a host creates too.";
+
+    public override Action<NoColumns, NoColumns> GetMapping() => throw new InvalidOperationException(Message);
 }

@@ -6,6 +6,11 @@ namespace QuantUNet.Onnx;
 /// <summary>One float layer of a U-Net to export.</summary>
 /// <param name="Weights">In ONNX's (and TorchSharp's) order: [Cout, Cin, k, k] for a convolution, [Cin, Cout, k, k] for the upsampler.</param>
 /// <param name="Outputs">Where the layer's ReLU output goes; empty for the final layer, whose output is the logits.</param>
+/// <param name="Name">The layer's name in the U-Net (e.g. "enc1_conv1"), used for the ONNX initializers and nodes.</param>
+/// <param name="Kind">The operation: 3x3 convolution, 2x2 transposed convolution or 1x1 output convolution.</param>
+/// <param name="InputChannels">Channels the layer reads.</param>
+/// <param name="OutputChannels">Channels the layer writes.</param>
+/// <param name="Biases">One per output channel.</param>
 public sealed record FloatLayer(string Name, LayerKind Kind, int InputChannels, int OutputChannels, float[] Weights, float[] Biases, IReadOnlyList<LayerEdge> Outputs);
 
 /// <summary>A float U-Net: its input and its layers in datapath order.</summary>

@@ -94,6 +94,27 @@ public sealed class SaveLoadTests
         StringAssert.Contains(AllMessages(error), "call mlContext.Segmentation()");
     }
 
+    /// <summary>
+    /// A host that makes its own MLContext and never calls Segmentation(), in a process of its own: ML.NET cannot find the
+    /// loader (it keeps loaders per MLContext, and its registration attribute is internal), so the load fails, with the
+    /// message saying what to call as the innermost exception under ML.NET's two reflection wrappers. The same MLContext
+    /// then loads once Segmentation() was called on it. If ML.NET ever finds the loader by itself, or stops wrapping, this
+    /// test fails and says so: then the README's "How saving and loading work" is out of date.
+    /// </summary>
+    [TestMethod]
+    public void FreshProcessLoadingWithoutSegmentationSaysWhatToCallThenLoads()
+    {
+        var (exitCode, stdout, stderr) = RunDotnet(ScoreHelper, "--load-without-segmentation", _modelPath);
+
+        Assert.AreEqual(0, exitCode, $"{stdout}\n{stderr}");
+        string[] chain = [.. stdout.Split('\n').Where(l => l.StartsWith("chain: ", StringComparison.Ordinal)).Select(l => l.TrimEnd('\r'))];
+        Assert.HasCount(3, chain, stdout);
+        StringAssert.StartsWith(chain[0], "chain: System.Reflection.TargetInvocationException: ");
+        StringAssert.StartsWith(chain[1], "chain: System.Reflection.TargetInvocationException: ");
+        StringAssert.StartsWith(chain[2], "chain: System.InvalidOperationException: " + UnregisteredLoaderFactory.Message);
+        StringAssert.Contains(stdout, "loaded after Segmentation(): 1 QuantU-Net transformer");
+    }
+
     [TestMethod]
     public void CorruptedWeightsAreRefused()
     {

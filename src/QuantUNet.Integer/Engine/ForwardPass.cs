@@ -11,6 +11,9 @@ namespace QuantUNet.Integer.Engine;
 internal static unsafe class ForwardPass
 {
     /// <param name="trace">When given, each layer's accumulators are copied to trace[layer] as [channel][row][column].</param>
+    /// <param name="simd">The resolved instruction set the layers were packed for.</param>
+    /// <param name="layers">The packed layers, in datapath order.</param>
+    /// <param name="workspace">Buffers for the image size, holding the quantized input codes.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(SimdPath simd, PackedLayer[] layers, Workspace workspace, int[][]? trace)
     {

@@ -18,6 +18,7 @@ internal sealed class InputQuantizer(IntegerModelHeader header, int bits)
 
     /// <param name="pixels">Planar bytes (0..255) or floats (0..1).</param>
     /// <exception cref="ArgumentException">A float pixel is not finite.</exception>
+    /// <param name="workspace">Receives the codes, in the first layer's input buffer.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Quantize<TPixel>(ReadOnlySpan<TPixel> pixels, Workspace workspace) where TPixel : unmanaged, INumber<TPixel>
     {

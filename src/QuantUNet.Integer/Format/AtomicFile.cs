@@ -21,6 +21,9 @@ public static class AtomicFile
         foreach (var temporary in Directory.EnumerateFiles(folder, $".{Path.GetFileName(fullPath)}.*{TemporarySuffix}")) File.Delete(temporary);
     }
 
+    /// <summary>Writes <paramref name="bytes"/> to <paramref name="path"/> atomically: a reader sees the old file or the whole new one.</summary>
+    /// <param name="path">The file to create or replace.</param>
+    /// <param name="bytes">The whole content.</param>
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {
         var buffer = bytes.ToArray();

@@ -7,6 +7,10 @@ namespace QuantUNet.Integer.Format;
 /// </summary>
 public static class BitPacking
 {
+    /// <summary>Bytes that <paramref name="count"/> values of <paramref name="bits"/> bits take when packed (rounded up to whole bytes).</summary>
+    /// <param name="count">Number of values.</param>
+    /// <param name="bits">Width of each value, in bits.</param>
+    /// <exception cref="OverflowException">The length exceeds int.MaxValue.</exception>
     public static int PackedLength(int count, int bits) => checked((int)(((long)count * bits + 7) / 8));
 
     /// <exception cref="ArgumentOutOfRangeException">A value does not fit in <paramref name="bits"/> bits.</exception>

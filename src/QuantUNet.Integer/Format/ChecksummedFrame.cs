@@ -25,6 +25,11 @@ public static class ChecksummedFrame
     /// <summary>The JSON settings of every frame header: enums by name, so a header reads the same to people and programs.</summary>
     public static JsonSerializerOptions Json { get; } = new() { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 
+    /// <summary>Writes one frame (magic, version, header, sections, SHA-256) to <paramref name="stream"/>.</summary>
+    /// <param name="stream">Where the frame goes, from its current position.</param>
+    /// <param name="kind">The file kind: magic and version.</param>
+    /// <param name="header">The UTF-8 JSON header.</param>
+    /// <param name="sections">The binary sections, in order; an empty one is written with length 0.</param>
     public static void Write(Stream stream, Kind kind, byte[] header, IReadOnlyList<ReadOnlyMemory<byte>> sections)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -49,6 +54,10 @@ public static class ChecksummedFrame
         stream.Write(hash.GetHashAndReset());
     }
 
+    /// <summary>The frame <see cref="Write"/> would write, as bytes.</summary>
+    /// <param name="kind">The file kind: magic and version.</param>
+    /// <param name="header">The UTF-8 JSON header.</param>
+    /// <param name="sections">The binary sections, in order.</param>
     public static byte[] ToBytes(Kind kind, byte[] header, IReadOnlyList<ReadOnlyMemory<byte>> sections)
     {
         using var stream = new MemoryStream();

@@ -24,18 +24,22 @@ public static class IntegerModelFile
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
 
-    /// <summary>Writes <paramref name="model"/> to <paramref name="path"/> atomically.</summary>
+    /// <summary>Writes <paramref name="model"/> to <paramref name="path"/>, replacing any file there atomically.</summary>
+    /// <param name="model">The model to write.</param>
+    /// <param name="path">The file to create or replace; ".qint" by convention.</param>
     public static void Save(IntegerModel model, string path)
     {
         var (header, payload) = Encode(model);
         ChecksummedFrame.Save(path, Kind, header, [payload]);
     }
 
+    /// <summary>Reads the integer model file at <paramref name="path"/> (this version or version 1).</summary>
     /// <exception cref="FileNotFoundException">No such file.</exception>
     /// <exception cref="InvalidDataException">Not an integer model, another version, truncated, altered or inconsistent; the message names the file.</exception>
     public static IntegerModel Load(string path) => Deserialize(ChecksummedFrame.ReadFile(path, "integer model file"), path);
 
-    /// <summary>The bytes of the file <see cref="Save"/> writes.</summary>
+    /// <summary>The bytes of the file <see cref="Save"/> writes, checksum included.</summary>
+    /// <param name="model">The model to serialise.</param>
     public static byte[] Serialize(IntegerModel model)
     {
         var (header, payload) = Encode(model);

@@ -2,6 +2,10 @@ namespace QuantUNet.Integer.Package;
 
 /// <summary>One weight layer of a trained QuantU-Net: its learned widths (32 in a float model) and its size.</summary>
 /// <param name="ActivationBits">Width of the activations entering the layer, the other operand of its multipliers.</param>
+/// <param name="Name">The layer's name in the U-Net (e.g. "enc1_conv1").</param>
+/// <param name="WeightBits">Width of its weights in bits: 2..8 when quantized, 32 in a float model.</param>
+/// <param name="WeightCount">Number of weights.</param>
+/// <param name="BiasCount">Number of biases (one per output channel).</param>
 public sealed record LayerWidths(string Name, int WeightBits, int ActivationBits, long WeightCount, long BiasCount);
 
 /// <summary>
@@ -19,6 +23,7 @@ public sealed record BitwidthSummary(IReadOnlyList<LayerWidths> Layers)
     /// <summary>Weight widths averaged by parameter count: the bits a weight really takes.</summary>
     public double SizeWeightedWeightBits => Layers.Sum(l => (double)l.WeightBits * l.WeightCount) / Layers.Sum(l => (double)l.WeightCount);
 
+    /// <summary>Plain mean of the layers' activation widths, in bits.</summary>
     public double AverageActivationBits => Layers.Average(l => (double)l.ActivationBits);
 
     /// <summary>Weights and biases.</summary>

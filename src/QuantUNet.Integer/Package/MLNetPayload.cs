@@ -12,10 +12,14 @@ namespace QuantUNet.Integer.Package;
 /// </summary>
 public static class MLNetPayload
 {
+    /// <summary>The zip entry's name, "QuantUNet.bin", in the transformer's folder of the model zip.</summary>
     public const string EntryName = "QuantUNet.bin";
 
     internal static readonly ChecksummedFrame.Kind Kind = new("QUNETMLN"u8.ToArray(), 2, "transformer payload");
 
+    /// <summary>The payload bytes: <paramref name="settingsJson"/> as the header and <paramref name="package"/> as the one section.</summary>
+    /// <param name="settingsJson">The transformer's settings, UTF-8 JSON.</param>
+    /// <param name="package">The model package, stored unchanged.</param>
     public static byte[] Write(byte[] settingsJson, ModelPackage package) =>
         ChecksummedFrame.ToBytes(Kind, settingsJson, [package.ToBytes()]);
 

@@ -6,8 +6,10 @@ namespace QuantUNet.Integer.Package;
 /// <summary>How a model came to be: kept with it, never used to score.</summary>
 public sealed record TrainingRecord
 {
+    /// <summary>The random seed training used (default 0).</summary>
     public int Seed { get; init; }
 
+    /// <summary>When the model was saved, UTC; defaults to the moment the record was made.</summary>
     public DateTime SavedUtc { get; init; } = DateTime.UtcNow;
 
     /// <summary>Figures such as held-out Dice, by name.</summary>
@@ -26,6 +28,7 @@ public sealed record ModelDescription
     /// <summary>The height the model was trained at (and scores at unless told otherwise).</summary>
     public required int ImageHeight { get; init; }
 
+    /// <summary>The width the model was trained at (and scores at unless told otherwise), in pixels.</summary>
     public required int ImageWidth { get; init; }
 
     /// <summary>How pixels are mapped before the first quantizer.</summary>
@@ -46,6 +49,7 @@ public sealed record ModelDescription
     /// <summary>The 23 weight layers in datapath order.</summary>
     public required IReadOnlyList<LayerWidths> Layers { get; init; }
 
+    /// <summary>How the model was trained: seed, save time, validation figures; empty by default.</summary>
     public TrainingRecord Training { get; init; } = new();
 
     /// <summary>The average widths and sizes <see cref="Layers"/> make.</summary>

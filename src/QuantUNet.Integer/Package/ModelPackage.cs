@@ -33,6 +33,7 @@ public sealed class ModelPackage
         IntegerModel = integerModel;
     }
 
+    /// <summary>Architecture, image size, learned widths and training record.</summary>
     public ModelDescription Description { get; }
 
     /// <summary>
@@ -49,6 +50,8 @@ public sealed class ModelPackage
     /// <summary>The integer model; null for the float baseline, or when the export was refused at training.</summary>
     public IntegerModel? IntegerModel { get; }
 
+    /// <summary>Writes the package (<c>.qunet</c> format) to <paramref name="stream"/> from its current position.</summary>
+    /// <param name="stream">A writable stream; left open.</param>
     public void Save(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -59,6 +62,7 @@ public sealed class ModelPackage
     /// <summary>Writes the package to <paramref name="path"/> atomically.</summary>
     public void Save(string path) => AtomicFile.Write(path, Save);
 
+    /// <summary>The package's <c>.qunet</c> bytes, as <see cref="Save(Stream)"/> writes them.</summary>
     public byte[] ToBytes()
     {
         using var stream = new MemoryStream();
@@ -82,6 +86,7 @@ public sealed class ModelPackage
 
     /// <summary>Loads a model from a stream of any format <see cref="Load(string)"/> reads; writes no file.</summary>
     /// <param name="source">What to call the stream in error messages.</param>
+    /// <param name="stream">A readable stream holding the model from its current position; left open.</param>
     public static ModelPackage Load(Stream stream, string source = "the model stream")
     {
         ArgumentNullException.ThrowIfNull(stream);

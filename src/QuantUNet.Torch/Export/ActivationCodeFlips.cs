@@ -22,6 +22,13 @@ public sealed record ActivationCodeFlips(long Codes, long Flips, int LargestFlip
     IReadOnlyDictionary<string, long> FlipsByLayer, long EndToEndDifferences, int LargestEndToEndDifference)
 {
     /// <param name="pixels">8-bit images, planar, back to back.</param>
+    /// <summary>Runs <paramref name="model"/> and its float64 twin on the images and compares their activation codes at every layer's input.</summary>
+    /// <param name="model">The float32 QuantU-Net, quantization on.</param>
+    /// <param name="twin">Its <see cref="Float64Twin"/>.</param>
+    /// <param name="count">Number of images in <paramref name="pixels"/>.</param>
+    /// <param name="height">Image height in pixels.</param>
+    /// <param name="width">Image width in pixels.</param>
+    /// <param name="batchSize">Images run at once; default 2.</param>
     public static ActivationCodeFlips Measure(QuantUNetModel model, QuantUNetModel twin, byte[] pixels, int count, int height, int width, int batchSize = 2)
     {
         bool wasTraining = model.training;
@@ -81,6 +88,7 @@ public sealed record ActivationCodeFlips(long Codes, long Flips, int LargestFlip
         return (differs.sum().item<long>(), (int)difference.max().item<double>(), differs);
     }
 
+    /// <summary>One line of the figures, with the layers where codes flipped, for logs.</summary>
     public override string ToString() =>
         $"{Flips} of {Codes} codes flipped by one float32 step (largest {LargestFlip}, at most {FarthestFromTie:E2} of a step from a tie" +
         $"{string.Concat(FlipsByLayer.Where(p => p.Value > 0).Select(p => $", {p.Value} at {p.Key}"))}); {EndToEndDifferences} differ end to end (largest {LargestEndToEndDifference})";

@@ -21,6 +21,8 @@ public static class Float64Twin
 {
     private static readonly object Construction = new();
 
+    /// <summary>A float64 copy of <paramref name="model"/> built as described above, in eval mode (the caller disposes it).</summary>
+    /// <param name="model">A QuantU-Net with quantization on.</param>
     public static QuantUNetModel Create(QuantUNetModel model)
     {
         if (!model.Quantize) throw new ArgumentException("The model runs with quantization off (a float baseline); only a quantized model has integer codes.", nameof(model));

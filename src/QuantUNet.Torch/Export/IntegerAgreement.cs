@@ -14,8 +14,10 @@ namespace QuantUNet.Torch.Export;
 /// </param>
 /// <param name="MaxAccumulatorError">Largest |accumulator - logit / step|.</param>
 /// <param name="PixelsBeyondHalfAnLsb">Pixels whose logit / step does not round to the engine's accumulator.</param>
+/// <param name="Pixels">Pixels compared (every pixel of every image).</param>
 public sealed record IntegerAgreement(long Pixels, long MaskDifferences, long MaskDifferencesAtZero, double MaxAccumulatorError, long PixelsBeyondHalfAnLsb)
 {
+    /// <summary>Share of pixels whose mask bit agrees, in [0, 1]; 1 over zero pixels.</summary>
     public double MaskAgreement => Pixels == 0 ? 1 : 1 - (double)MaskDifferences / Pixels;
 
     /// <param name="accumulators">The engine's final accumulators, images back to back.</param>

@@ -21,6 +21,9 @@ public static class IntegerExporter
     /// <param name="nominalSize">The image size the model was trained at, if known.</param>
     /// <exception cref="ArgumentException">The model is a float baseline.</exception>
     /// <exception cref="InvalidDataException">A bias does not fit int32, or an accumulator could overflow.</exception>
+    /// <summary>The integer model of <paramref name="model"/>, as described above.</summary>
+    /// <param name="model">A trained QuantU-Net with quantization on.</param>
+    /// <param name="training">How it was trained, kept in the metadata; null for none.</param>
     public static IntegerModel Export(QuantUNetModel model, TrainingRecord? training = null, string source = "", ImageSize? nominalSize = null)
     {
         if (!model.Quantize) throw new ArgumentException("The model runs with quantization off (a float baseline); only a quantized model has integer codes.", nameof(model));

@@ -38,6 +38,9 @@ public static class LayerReplay
 
     /// <param name="feed">The tensor layer i runs on, once its input has been composed and recorded.</param>
     /// <param name="record">Receives layer i's composed input.</param>
+    /// <param name="model">The model whose wiring is replayed.</param>
+    /// <param name="first">The first layer's input.</param>
+    /// <param name="outputs">Receives each layer's output.</param>
     private static void Replay(QuantUNetModel model, Tensor first, Tensor[] outputs, Func<int, Tensor> feed, Action<int, Tensor> record)
     {
         using var _ = no_grad();

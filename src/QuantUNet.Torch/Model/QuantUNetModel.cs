@@ -20,6 +20,9 @@ public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
     private readonly QuantizedLayer[] ordered;
     private bool quantize;
 
+    /// <summary>A U-Net of freshly initialised layers (He initialisation) as <paramref name="options"/> describe it.</summary>
+    /// <param name="options">Channels, width, depth, BatchNorm, quantization.</param>
+    /// <exception cref="ArgumentException">The options are invalid; the message names the option.</exception>
     public QuantUNetModel(ArchitectureOptions options) : base(NameOnceValidated(options))
     {
         Options = options;
@@ -31,6 +34,7 @@ public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
         Quantize = options.Quantize;
     }
 
+    /// <summary>The architecture the model was built from.</summary>
     public ArchitectureOptions Options { get; }
 
     /// <summary>The wiring the layers were built from and <see cref="forward"/> runs.</summary>
@@ -69,6 +73,8 @@ public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
         }
     }
 
+    /// <summary>Logits [N, 1, H, W] of images [N, C, H, W] in [0, 1]; H and W must be multiples of 2 to the number of poolings.</summary>
+    /// <param name="input">The images, planar, float32.</param>
     public override Tensor forward(Tensor input)
     {
         CheckInput(input);

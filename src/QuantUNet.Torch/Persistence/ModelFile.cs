@@ -67,6 +67,7 @@ public static class ModelFile
     /// its architecture or whose learned widths disagree with its description (the caller disposes the network).
     /// </summary>
     /// <param name="source">What to call the package in error messages.</param>
+    /// <param name="package">A package with TorchSharp weights.</param>
     public static QuantUNetModel Network(ModelPackage package, string source)
     {
         if (package.TorchState.IsEmpty)

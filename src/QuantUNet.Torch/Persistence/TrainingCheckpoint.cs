@@ -17,7 +17,9 @@ namespace QuantUNet.Torch.Persistence;
 /// </summary>
 public sealed record TrainingCheckpoint
 {
+    /// <summary>The checkpoint version this build writes and reads; a checkpoint of another version is not resumed.</summary>
     public const int FormatVersion = 2;
+    /// <summary>The checkpoint's file name in the run's folder, "checkpoint.qtrain".</summary>
     public const string FileName = "checkpoint.qtrain";
     private static readonly ChecksummedFrame.Kind Kind = new("QUNETCK1"u8.ToArray(), FormatVersion, "training checkpoint");
 
@@ -27,6 +29,7 @@ public sealed record TrainingCheckpoint
     /// <summary>The training settings, without the checkpoint folder (a run may move).</summary>
     public required TrainingOptions Options { get; init; }
 
+    /// <summary>The epochs of each phase and the warm-start epoch.</summary>
     public required WarmStartSchedule Schedule { get; init; }
 
     /// <summary>SHA-256 of the training and validation tensors: a run resumes only on the data it began with.</summary>
@@ -41,7 +44,9 @@ public sealed record TrainingCheckpoint
     /// <summary>Epochs of <see cref="Phase"/> finished.</summary>
     public required int PhaseEpochsDone { get; init; }
 
+    /// <summary>The float phase's finished epochs.</summary>
     public required IReadOnlyList<EpochRecord> FloatRecords { get; init; }
+    /// <summary>The quantized phase's finished epochs.</summary>
     public required IReadOnlyList<EpochRecord> QuantizedRecords { get; init; }
 
     /// <summary><see cref="TrainingRandom.State"/> of <see cref="Phase"/>'s generator after its last finished epoch.</summary>
@@ -53,7 +58,9 @@ public sealed record TrainingCheckpoint
     /// <summary>The quantized phase's best eligible epoch so far; null for none yet.</summary>
     public int? QuantizedBestEpoch { get; init; }
 
+    /// <summary>The float model's TorchSharp state after its last finished epoch; empty before the first.</summary>
     [JsonIgnore] public byte[] FloatModelState { get; init; } = [];
+    /// <summary>QuantU-Net's TorchSharp state after its last finished epoch; empty before the first.</summary>
     [JsonIgnore] public byte[] QuantizedModelState { get; init; } = [];
 
     /// <summary>TorchSharp's <c>save_state_dict</c> of <see cref="Phase"/>'s Adam; empty before its first step.</summary>
@@ -65,13 +72,19 @@ public sealed record TrainingCheckpoint
     /// <summary>QuantU-Net's state after <see cref="QuantizedBestEpoch"/>; empty when there is none.</summary>
     [JsonIgnore] public byte[] QuantizedBestState { get; init; } = [];
 
+    /// <summary>The checkpoint's path in <paramref name="directory"/>.</summary>
+    /// <param name="directory">A run's folder.</param>
     public static string PathIn(string directory) => Path.Combine(directory, FileName);
 
+    /// <summary>Whether <paramref name="directory"/> holds a checkpoint file (not whether it is readable).</summary>
+    /// <param name="directory">A run's folder.</param>
     public static bool ExistsIn(string directory) => File.Exists(PathIn(directory));
 
     /// <summary>Deletes the temporary files of checkpoint writes that a killed run left in <paramref name="directory"/>.</summary>
     public static void DeleteUnfinishedWrites(string directory) => AtomicFile.DeleteUnfinishedWrites(PathIn(directory));
 
+    /// <summary>Writes the checkpoint to <paramref name="directory"/>, replacing the previous one atomically.</summary>
+    /// <param name="directory">A run's folder; must exist.</param>
     public void SaveIn(string directory) =>
         ChecksummedFrame.Save(PathIn(directory), Kind, JsonSerializer.SerializeToUtf8Bytes(this, ChecksummedFrame.Json), [FloatModelState, QuantizedModelState, OptimizerState, FloatBestState, QuantizedBestState]);
 

@@ -18,6 +18,10 @@ public sealed class ActivationQuantizer : Quantizer
     private readonly LearnedThreshold? learnedThreshold;
     private readonly double? fixedThreshold;
 
+    /// <summary>An activation quantizer with a learned bitwidth and a learned or fixed threshold.</summary>
+    /// <param name="name">The module's name in the state dict.</param>
+    /// <param name="bitwidth">The bit range and initial width.</param>
+    /// <param name="threshold">A fixed threshold, or how to calibrate a learned one.</param>
     public ActivationQuantizer(string name, BitwidthOptions bitwidth, ActivationThresholdOptions threshold) : base(name, bitwidth)
     {
         fixedThreshold = threshold.Fixed;
@@ -26,7 +30,9 @@ public sealed class ActivationQuantizer : Quantizer
         RegisterComponents();
     }
 
+    /// <summary>Unsigned codes 0..2^b - 1.</summary>
     public override IntegerRange Range => IntegerRange.Unsigned;
+    /// <summary>The learned threshold; null when the threshold is fixed (the image quantizer: 1.0).</summary>
     public LearnedThreshold? LearnedThreshold => learnedThreshold;
 
     /// <summary>The current step without quantizing anything (for export).</summary>
@@ -36,6 +42,7 @@ public sealed class ActivationQuantizer : Quantizer
         return threshold / Range.Max(Bitwidth.Bits());
     }
 
+    /// <inheritdoc/>
     protected override Tensor Threshold(Tensor x) =>
         learnedThreshold?.For(x) ?? tensor((float)fixedThreshold!.Value, dtype: x.dtype);
 }

@@ -13,6 +13,13 @@ public sealed class LearnedBitwidth : nn.Module
 {
     private readonly Parameter offset;
 
+    /// <summary>A bitwidth starting at <paramref name="initialBits"/>, kept within [<paramref name="minBits"/>, <paramref name="maxBits"/>].</summary>
+    /// <param name="name">The module's name in the state dict.</param>
+    /// <param name="initialBits">The starting width in bits.</param>
+    /// <param name="minBits">The smallest width, at least 1; default 2.</param>
+    /// <param name="maxBits">The largest width, at most 16; default 8.</param>
+    /// <param name="trainable">False keeps the width fixed at <paramref name="initialBits"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The range is not within 1..16, or the initial width is outside it.</exception>
     public LearnedBitwidth(string name, int initialBits, int minBits = 2, int maxBits = 8, bool trainable = true)
         : base(name)
     {
@@ -26,7 +33,9 @@ public sealed class LearnedBitwidth : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>The smallest width the bitwidth may take, in bits.</summary>
     public int MinBits { get; }
+    /// <summary>The largest width the bitwidth may take, in bits.</summary>
     public int MaxBits { get; }
 
     /// <summary>The raw parameter, for the optimiser's bitwidth group and for gradient tests.</summary>

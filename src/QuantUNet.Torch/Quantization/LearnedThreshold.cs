@@ -18,6 +18,7 @@ public sealed class LearnedThreshold : nn.Module
     /// <param name="shape">[] for one threshold, or a broadcastable per-channel shape.</param>
     /// <param name="calibrationBatches">Training batches whose statistics set the initial value.</param>
     /// <param name="percentile">The statistic, in (0, 1]: 0.99999 as Brevitas, 1 for the maximum.</param>
+    /// <param name="name">The module's name in the state dict.</param>
     public LearnedThreshold(string name, long[] shape, int calibrationBatches, double percentile) : base(name)
     {
         if (percentile <= 0 || percentile > 1) throw new ArgumentOutOfRangeException(nameof(percentile));
@@ -29,8 +30,11 @@ public sealed class LearnedThreshold : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>Training batches whose statistics set the initial value; the threshold is not trained during them.</summary>
     public int CalibrationBatches { get; }
+    /// <summary>The calibration statistic, in (0, 1]: 1 for the maximum.</summary>
     public double Percentile { get; }
+    /// <summary>The threshold T itself, in the units of the values quantized.</summary>
     public Parameter Value => threshold;
 
     /// <summary>Whether the running statistics have set the threshold and training may move it.</summary>

@@ -17,10 +17,12 @@ public sealed record QuantizationOptions
     /// <summary>Bitwidths of the activations entering each layer: learned, from 8 bits down to at least <see cref="DefaultMinActivationBits"/> by default.</summary>
     public BitwidthOptions ActivationBits { get; init; } = new(Min: DefaultMinActivationBits);
 
-    /// <summary>Bitwidth of the image entering the first layer (threshold fixed at 1.0: images are in [0, 1]), floored like <see cref="ActivationBits"/>.</summary>
+    /// <summary>Bitwidth of the image entering the first layer (threshold fixed at 1.0: images are in [0, 1]), floored like <see cref="ActivationBits"/>. Default: learned, 8 bits down to <see cref="DefaultMinActivationBits"/>.</summary>
     public BitwidthOptions ImageBits { get; init; } = new(Min: DefaultMinActivationBits);
 
+    /// <summary>How each weight channel's threshold is set; default <see cref="WeightScaling.MaxAbs"/> (nothing clips).</summary>
     public WeightScaling WeightScaling { get; init; } = WeightScaling.MaxAbs;
 
+    /// <summary>How activation thresholds are set; default learned, calibrated over 20 batches at the 0.9999 percentile.</summary>
     public ActivationThresholdOptions ActivationThreshold { get; init; } = new();
 }

@@ -26,6 +26,13 @@ public abstract class QuantizedLayer : nn.Module<Tensor, Tensor>
     private readonly WeightQuantizer weightQuantizer;
     private readonly BatchNorm2d? norm;
 
+    /// <summary>A layer with He-initialised weights, zero biases and its quantizers.</summary>
+    /// <param name="name">The layer's name (e.g. "enc1_conv1").</param>
+    /// <param name="weightShape">The weight tensor's shape.</param>
+    /// <param name="outputChannelAxis">The axis of <paramref name="weightShape"/> that counts output channels.</param>
+    /// <param name="settings">The quantizers' settings.</param>
+    /// <param name="imageInput">True for the first layer: its input is the image (threshold fixed at 1.0, image bit range).</param>
+    /// <param name="batchNorm">Whether a BatchNorm follows the operation; default false.</param>
     protected QuantizedLayer(string name, long[] weightShape, int outputChannelAxis, QuantizationOptions settings, bool imageInput, bool batchNorm = false)
         : base(name)
     {
@@ -45,19 +52,26 @@ public abstract class QuantizedLayer : nn.Module<Tensor, Tensor>
     /// <summary>False runs the float baseline: no quantizer is applied.</summary>
     public bool QuantizationEnabled { get; set; } = true;
 
+    /// <summary>The float weights, before any BatchNorm fold.</summary>
     public Parameter Weight => weight;
+    /// <summary>The float biases, one per output channel, before any BatchNorm fold.</summary>
     public Parameter Bias => bias;
+    /// <summary>Quantizes the layer's input.</summary>
     public ActivationQuantizer InputQuantizer => inputQuantizer;
+    /// <summary>Quantizes the layer's (folded) weights.</summary>
     public WeightQuantizer WeightQuantizer => weightQuantizer;
 
     /// <summary>The BatchNorm after the operation, or null.</summary>
     public BatchNorm2d? Norm => norm;
 
+    /// <summary>The operation, as the integer model names it.</summary>
     public abstract LayerKind Kind { get; }
 
     /// <summary>Weights and biases: what a float32 model stores.</summary>
     public long ParameterCount => weight.numel() + bias.numel();
 
+    /// <summary>The layer's output: fake-quantized input, weights and bias through the float operation, or the float layer when quantization is off.</summary>
+    /// <param name="x">The input, [N, C, H, W].</param>
     public override Tensor forward(Tensor x)
     {
         if (!QuantizationEnabled) return norm is null ? Apply(x, weight, bias) : norm.forward(Apply(x, weight, bias));
@@ -91,15 +105,26 @@ public abstract class QuantizedLayer : nn.Module<Tensor, Tensor>
 /// <summary>A quantized 2-D convolution, stride 1, "same" padding.</summary>
 public sealed class QuantConv2d : QuantizedLayer
 {
+    /// <summary>A convolution of <paramref name="kernelSize"/> x <paramref name="kernelSize"/> from <paramref name="inChannels"/> to <paramref name="outChannels"/> channels.</summary>
+    /// <param name="name">The layer's name.</param>
+    /// <param name="inChannels">Input channels.</param>
+    /// <param name="outChannels">Output channels.</param>
+    /// <param name="kernelSize">3 for the U-Net's convolutions, 1 for the output layer.</param>
+    /// <param name="settings">The quantizers' settings.</param>
+    /// <param name="imageInput">True for the first layer.</param>
+    /// <param name="batchNorm">Whether a BatchNorm follows.</param>
     public QuantConv2d(string name, long inChannels, long outChannels, int kernelSize, QuantizationOptions settings, bool imageInput = false, bool batchNorm = false)
         : base(name, [outChannels, inChannels, kernelSize, kernelSize], 0, settings, imageInput, batchNorm)
     {
         KernelSize = kernelSize;
     }
 
+    /// <summary>Kernel height and width in pixels.</summary>
     public int KernelSize { get; }
+    /// <inheritdoc/>
     public override LayerKind Kind => KernelSize == 1 ? LayerKind.Conv1x1 : LayerKind.Conv3x3;
 
+    /// <inheritdoc/>
     protected override Tensor Apply(Tensor input, Tensor weight, Tensor bias) =>
         nn.functional.conv2d(input, weight, bias, padding: [KernelSize / 2, KernelSize / 2]);
 }
@@ -107,13 +132,20 @@ public sealed class QuantConv2d : QuantizedLayer
 /// <summary>A quantized 2x2, stride-2 transposed convolution: the U-Net's learned upsampler.</summary>
 public sealed class QuantConvTranspose2d : QuantizedLayer
 {
+    /// <summary>An upsampler from <paramref name="inChannels"/> to <paramref name="outChannels"/> channels, doubling height and width.</summary>
+    /// <param name="name">The layer's name.</param>
+    /// <param name="inChannels">Input channels.</param>
+    /// <param name="outChannels">Output channels.</param>
+    /// <param name="settings">The quantizers' settings.</param>
     public QuantConvTranspose2d(string name, long inChannels, long outChannels, QuantizationOptions settings)
         : base(name, [inChannels, outChannels, 2, 2], 1, settings, imageInput: false)
     {
     }
 
+    /// <inheritdoc/>
     public override LayerKind Kind => LayerKind.ConvTranspose2x2;
 
+    /// <inheritdoc/>
     protected override Tensor Apply(Tensor input, Tensor weight, Tensor bias) =>
         nn.functional.conv_transpose2d(input, weight, bias, strides: [2, 2]);
 }

@@ -17,7 +17,9 @@ public abstract class Quantizer : nn.Module<Tensor, Tensor>
         bits = bitwidth.Create("bits");
     }
 
+    /// <summary>The integer codes this quantizer produces: unsigned or signed narrow range.</summary>
     public abstract IntegerRange Range { get; }
+    /// <summary>The quantizer's learned bitwidth.</summary>
     public LearnedBitwidth Bitwidth => bits;
 
     /// <summary>The dequantized tensor the float graph continues with.</summary>

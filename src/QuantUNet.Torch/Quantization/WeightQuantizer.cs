@@ -8,6 +8,10 @@ public sealed class WeightQuantizer : Quantizer
     private readonly LearnedThreshold? learnedThreshold;
 
     /// <param name="outputChannelAxis">0 for Conv2d weights [out, in, kh, kw]; 1 for ConvTranspose2d [in, out, kh, kw].</param>
+    /// <param name="name">The module's name in the state dict.</param>
+    /// <param name="weightShape">The weight tensor's shape.</param>
+    /// <param name="bitwidth">The bit range and initial width.</param>
+    /// <param name="scaling">How each channel's threshold is set.</param>
     public WeightQuantizer(string name, long[] weightShape, int outputChannelAxis, BitwidthOptions bitwidth, WeightScaling scaling)
         : base(name, bitwidth)
     {
@@ -21,10 +25,14 @@ public sealed class WeightQuantizer : Quantizer
         RegisterComponents();
     }
 
+    /// <summary>The weight axis that counts output channels: one threshold per channel along it.</summary>
     public int OutputChannelAxis { get; }
+    /// <summary>Signed narrow-range codes, -(2^(b-1) - 1)..2^(b-1) - 1.</summary>
     public override IntegerRange Range => IntegerRange.SignedNarrow;
+    /// <summary>The learned per-channel threshold; null with <see cref="WeightScaling.MaxAbs"/>.</summary>
     public LearnedThreshold? LearnedThreshold => learnedThreshold;
 
+    /// <inheritdoc/>
     protected override Tensor Threshold(Tensor weight)
     {
         if (learnedThreshold is null) return MaxAbsThreshold.PerChannel(weight, OutputChannelAxis);

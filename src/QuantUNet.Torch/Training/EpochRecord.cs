@@ -12,6 +12,12 @@ public sealed record ValidationFigures(double Loss, double Dice, double IoU, dou
 /// <summary>What happened in one epoch.</summary>
 /// <param name="WidthsFrozen">True in the last epochs of quantization-aware training, whose bitwidths no longer change (<see cref="TrainingOptions.FrozenWidthFraction"/>).</param>
 /// <param name="LearningRate">The weights' learning rate of the epoch's last step (see <see cref="TrainingOptions.LearningRateSchedule"/>).</param>
+/// <param name="Epoch">The epoch's number within its phase, from 1.</param>
+/// <param name="BitwidthTermOn">Whether the bitwidth term was in the loss.</param>
+/// <param name="Training">The epoch's mean training loss terms.</param>
+/// <param name="Validation">The validation figures; null without validation data.</param>
+/// <param name="Bitwidths">The learned widths after the epoch.</param>
+/// <param name="Seconds">Wall-clock time of the epoch, in seconds.</param>
 public sealed record EpochRecord(
     int Epoch,
     bool BitwidthTermOn,

@@ -6,6 +6,9 @@ namespace QuantUNet.Torch.Training;
 /// <summary>Turns samples into the tensors the model takes: images [N, C, H, W], masks [N, 1, H, W] as 0/1 floats.</summary>
 public static class SampleTensors
 {
+    /// <summary>Stacks <paramref name="samples"/> into one image tensor and one mask tensor, in order.</summary>
+    /// <param name="samples">Samples of one size and channel count.</param>
+    /// <exception cref="ArgumentException">No samples, or samples of different sizes or channels.</exception>
     public static (Tensor Images, Tensor Masks) Stack(IReadOnlyList<SegmentationSample> samples)
     {
         if (samples.Count == 0) throw new ArgumentException("No samples.", nameof(samples));

@@ -9,6 +9,8 @@ namespace QuantUNet.Torch.Training;
 
 /// <summary>The result of a training run: the trained model, one record per epoch, and the epoch whose model it is.</summary>
 /// <param name="BestEpoch">The epoch <paramref name="Model"/> is the state after: the best eligible one by pooled validation Dice, or the last (see <see cref="Training.BestEpoch"/>).</param>
+/// <param name="Model">The trained model (the caller disposes it).</param>
+/// <param name="Epochs">One record per epoch, in order.</param>
 public sealed record TrainingResult(QuantUNetModel Model, IReadOnlyList<EpochRecord> Epochs, int BestEpoch);
 
 /// <summary>

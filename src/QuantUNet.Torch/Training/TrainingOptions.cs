@@ -6,13 +6,13 @@ namespace QuantUNet.Torch.Training;
 /// </summary>
 public sealed record TrainingOptions
 {
-    /// <summary>Epochs of the run (of each phase, in a <see cref="WarmStartTraining"/> run).</summary>
+    /// <summary>Epochs of the run (of each phase, in a <see cref="WarmStartTraining"/> run). Default 10.</summary>
     public int Epochs { get; init; } = 10;
 
-    /// <summary>Images a step. 16: a plain U-Net with Adam 1e-3 converges on the LGG slices at this batch; at 8 the steps are noisier.</summary>
+    /// <summary>Images a step. 16: a plain U-Net with Adam 1e-3 converges on the LGG slices at this batch; at 8 the steps are noisier. Default 16.</summary>
     public int BatchSize { get; init; } = 16;
 
-    /// <summary>Adam learning rate of weights and biases, before <see cref="LearningRateSchedule"/> scales it.</summary>
+    /// <summary>Adam learning rate of weights and biases, before <see cref="LearningRateSchedule"/> scales it. Default 1e-3.</summary>
     public double LearningRate { get; init; } = 1e-3;
 
     /// <summary>
@@ -20,6 +20,7 @@ public sealed record TrainingOptions
     /// Adam moves it about one learning rate a step, so at the weights' 1e-3 bits would barely move.
     /// Thresholds follow <see cref="LearningRateSchedule"/> like the weights; bitwidth offsets keep at least this rate
     /// (see <see cref="BitwidthLearningRate"/>) until <see cref="FrozenWidthFraction"/> freezes them.
+    /// Default 1e-2.
     /// </summary>
     public double QuantizerLearningRate { get; init; } = 1e-2;
 
@@ -37,18 +38,20 @@ public sealed record TrainingOptions
     /// warm start), as a share of <see cref="LearningRate"/>. QAT folds each BatchNorm with frozen statistics, so the network it
     /// trains has no batch normalisation left to absorb a large step: at the full rate the first QAT epoch undid most of the
     /// float phase (validation Dice 0.60 to 0.28 on the LGG development split at 7.8 bits). Fine-tuning at a tenth keeps it.
+    /// Default 0.1.
     /// </summary>
     public double WarmStartedQatLearningRateFactor { get; init; } = 0.1;
 
     /// <summary>These options for a quantization-aware phase that starts from float weights: the weights' rate scaled by <see cref="WarmStartedQatLearningRateFactor"/>.</summary>
     public TrainingOptions ForWarmStartedQat() => this with { LearningRate = LearningRate * WarmStartedQatLearningRateFactor };
 
-    /// <summary>How the learning rates of weights and thresholds fall over each phase's steps (see <see cref="Training.LearningRateSchedule"/>).</summary>
+    /// <summary>How the learning rates of weights and thresholds fall over each phase's steps (see <see cref="Training.LearningRateSchedule"/>). Default <see cref="LearningRateScheduleKind.Cosine"/>.</summary>
     public LearningRateScheduleKind LearningRateSchedule { get; init; } = LearningRateScheduleKind.Cosine;
 
-    /// <summary>Weight of the bitwidth term: loss = BCE + Dice + Lambda * bitwidth loss (paper: 0.25).</summary>
+    /// <summary>Weight of the bitwidth term: loss = BCE + Dice + Lambda * bitwidth loss (paper: 0.25). Default 0.25.</summary>
     public double Lambda { get; init; } = 0.25;
 
+    /// <summary>How the layers' widths are averaged in the bitwidth term; default <see cref="BitwidthLossKind.PlainMean"/>, the paper's.</summary>
     public BitwidthLossKind BitwidthLoss { get; init; } = BitwidthLossKind.PlainMean;
 
     /// <summary>
@@ -61,7 +64,7 @@ public sealed record TrainingOptions
     /// </summary>
     public double? TargetBits { get; init; }
 
-    /// <summary>Average the activation widths into the bitwidth term as well.</summary>
+    /// <summary>Average the activation widths into the bitwidth term as well. Default true.</summary>
     public bool PenalizeActivationBits { get; init; } = true;
 
     /// <summary>Epochs trained before the bitwidth term switches on (thresholds settle first).</summary>
@@ -72,16 +75,17 @@ public sealed record TrainingOptions
     /// stepped, bitwidth term off), so that the weights recover from the last width change; at least one epoch when
     /// positive and the phase has two or more (see <see cref="FrozenWidthEpochs"/>). Only those epochs are candidates
     /// for the kept model. 0: the widths learn to the end.
+    /// Default 0.25.
     /// </summary>
     public double FrozenWidthFraction { get; init; } = 0.25;
 
-    /// <summary>Seeds weight initialisation, shuffling and augmentation (<see cref="TrainingRandom"/>): same seed and threads, same run on CPU.</summary>
+    /// <summary>Seeds weight initialisation, shuffling and augmentation (<see cref="TrainingRandom"/>): same seed and threads, same run on CPU. Default 1.</summary>
     public int Seed { get; init; } = 1;
 
     /// <summary>TorchSharp intra-op threads; 0 keeps the library's default (all cores).</summary>
     public int Threads { get; init; }
 
-    /// <summary>How training images are varied, per sample (see <see cref="Training.Augmentation"/>).</summary>
+    /// <summary>How training images are varied, per sample (see <see cref="Training.Augmentation"/>). Default <see cref="AugmentationKind.Full"/>.</summary>
     public AugmentationKind Augmentation { get; init; } = AugmentationKind.Full;
 
     /// <summary>

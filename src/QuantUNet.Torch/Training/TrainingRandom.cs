@@ -6,6 +6,8 @@ namespace QuantUNet.Torch.Training;
 /// </summary>
 public sealed class TrainingRandom
 {
+    /// <summary>A generator continuing from <paramref name="state"/>.</summary>
+    /// <param name="state">A saved <see cref="State"/>, or any number to start from.</param>
     public TrainingRandom(ulong state) => State = state;
 
     /// <summary>A generator seeded from a run's seed.</summary>
@@ -14,6 +16,7 @@ public sealed class TrainingRandom
     /// <summary>Everything the generator is: save it, and <c>new TrainingRandom(state)</c> continues the sequence.</summary>
     public ulong State { get; private set; }
 
+    /// <summary>The next 64 random bits (SplitMix64).</summary>
     public ulong NextUInt64()
     {
         State += 0x9E3779B97F4A7C15;

@@ -3,7 +3,9 @@ namespace QuantUNet.Torch.Training;
 /// <summary>The two phases of a run, in order: the float U-Net, then QuantU-Net (quantization-aware training).</summary>
 public enum TrainingPhase
 {
+    /// <summary>The float U-Net: quantizers off.</summary>
     Float,
+    /// <summary>QuantU-Net: quantization-aware training with learned bitwidths.</summary>
     Quantized,
 }
 
@@ -38,6 +40,8 @@ public sealed record WarmStartSchedule(int FloatEpochs, int WarmStartEpoch, int 
     /// <summary><see cref="WarmStartFraction"/> of <paramref name="epochs"/>, at least one.</summary>
     public static int DefaultWarmStartEpoch(int epochs) => Math.Max(1, (int)Math.Round(epochs * WarmStartFraction));
 
+    /// <summary>The epochs <paramref name="phase"/> trains.</summary>
+    /// <param name="phase">The phase.</param>
     public int Epochs(TrainingPhase phase) => phase == TrainingPhase.Float ? FloatEpochs : QuantizedEpochs;
 
     /// <summary>

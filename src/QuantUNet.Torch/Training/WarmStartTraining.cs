@@ -26,9 +26,13 @@ public sealed record WarmStartResult(TrainingResult? Float, TrainingResult? Quan
 /// </summary>
 public static class WarmStartTraining
 {
+    /// <summary>The float phase's name in logs and epoch callbacks, "float".</summary>
     public const string FloatName = "float";
+    /// <summary>The quantized phase's name in logs and epoch callbacks, "quant".</summary>
     public const string QuantizedName = "quant";
 
+    /// <summary><see cref="FloatName"/> or <see cref="QuantizedName"/>.</summary>
+    /// <param name="phase">The phase.</param>
     public static string Name(TrainingPhase phase) => phase == TrainingPhase.Float ? FloatName : QuantizedName;
 
     /// <summary>Trains the phases of <paramref name="schedule"/> with models built from <paramref name="architecture"/> and <c>options.Seed</c>.</summary>
@@ -37,6 +41,13 @@ public static class WarmStartTraining
     /// a resumed run first replays the epochs its checkpoint holds.</param>
     /// <param name="callerSettings">Kept in the checkpoint (<see cref="TrainingCheckpoint.CallerSettings"/>) so that the caller can
     /// restart the run from the checkpoint alone; a checkpoint with other settings is not resumed.</param>
+    /// <param name="architecture">The network both phases build.</param>
+    /// <param name="training">The training samples.</param>
+    /// <param name="validation">Samples for the validation figures and the choice of best epoch; null trains without (each phase ends with its last epoch).</param>
+    /// <param name="schedule">The epochs of each phase and the warm-start epoch.</param>
+    /// <param name="log">Receives one-line messages (resuming, warm start); null for none.</param>
+    /// <param name="progress">Called after each training step; null for none.</param>
+    /// <param name="cancellation">Stops the run between steps with <see cref="OperationCanceledException"/>; the checkpoint keeps the last finished epoch.</param>
     public static WarmStartResult Train(
         ArchitectureOptions architecture, IReadOnlyList<SegmentationSample> training, IReadOnlyList<SegmentationSample>? validation,
         TrainingOptions options, WarmStartSchedule schedule, Action<string, EpochRecord>? epochEnded = null, Action<string>? log = null,
