@@ -49,7 +49,7 @@ public sealed record WarmStartSchedule(int FloatEpochs, int WarmStartEpoch, int 
     /// So the weights QuantU-Net starts from are those of the float run's epoch <see cref="WarmStartEpoch"/> (the same seed gives
     /// the same weights in <c>train</c>, <c>train --float</c> and the sweep), still learning at a third of the rate rather than
     /// settled early: a float phase whose cosine ended at epoch 12 of 20 stopped at validation Dice 0.78 on the LGG development
-    /// split, where the float run reaches 0.83 by epoch 16, and QAT at a tenth of the rate cannot make that up.
+    /// split, where the float run reaches 0.83 by epoch 16, and QAT at a reduced rate cannot make that up.
     /// </summary>
     public int FloatScheduleEpochs => Math.Max(FloatEpochs, WarmStartEpoch + QuantizedEpochs);
 
