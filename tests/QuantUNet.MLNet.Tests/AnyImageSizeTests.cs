@@ -13,13 +13,36 @@ namespace QuantUNet.MLNet.Tests;
 public sealed class AnyImageSizeTests
 {
     private static readonly MLContext MLContext = new(seed: 1);
+    private static readonly Dictionary<(int Height, int Width), (IReadOnlyList<SegmentationSample> Samples, QuantUNetTransformer Model)> Trained = [];
 
     public static IEnumerable<object[]> Sizes => [[100, 100], [250, 300]];
 
     private static IReadOnlyList<SegmentationSample> Slices(int height, int width, int count) =>
         new SyntheticMriGenerator(new() { Size = new ImageSize(height, width), Seed = 3, SlicesPerPatient = 4 }).Generate(count);
 
-    /// <summary>A tiny quantized model trained on <paramref name="data"/>: a float warm start, then quantization-aware epochs.</summary>
+    [ClassCleanup]
+    public static void CleanUp()
+    {
+        foreach (var (_, model) in Trained.Values)
+            model.Dispose();
+    }
+
+    /// <summary>Four slices of <paramref name="height"/> x <paramref name="width"/> and a model trained on them, made once for the class.</summary>
+    private static (IReadOnlyList<SegmentationSample> Samples, QuantUNetTransformer Model) TrainedAt(int height, int width)
+    {
+        lock (Trained)
+        {
+            if (!Trained.TryGetValue((height, width), out var trained))
+            {
+                var samples = Slices(height, width, 4);
+                Trained[(height, width)] = trained = (samples, Fit(TestData.Vectors(MLContext, samples, [1, height, width])));
+            }
+            return trained;
+        }
+    }
+
+    /// <summary>A tiny quantized model trained on <paramref name="data"/>: two float warm-start epochs, then a quantization-aware one
+    /// (one float epoch alone can leave logits of exactly 0 everywhere).</summary>
     private static QuantUNetTransformer Fit(IDataView data, Action<QuantUNetTrainer.Options>? change = null)
     {
         var options = TestData.TinyOptions(labelColumn: "Label");
@@ -34,9 +57,8 @@ public sealed class AnyImageSizeTests
     [DynamicData(nameof(Sizes))]
     public void ImagesOfAnySizeScoreAtTheirOwnSizeAlikeInTransformPredictionEngineAndIntegerMode(int height, int width)
     {
-        var samples = Slices(height, width, 4);
+        var (samples, model) = TrainedAt(height, width);
         var data = TestData.Vectors(MLContext, samples, [1, height, width]);
-        using var model = Fit(data);
         using var fakeQuantized = model.WithScoringMode(ScoringMode.FakeQuantized);
         using var integer = model.WithScoringMode(ScoringMode.Integer);
 
@@ -83,8 +105,7 @@ public sealed class AnyImageSizeTests
     [TestMethod]
     public void OutputsAreTheCroppedOutputsOfTheZeroPaddedImage()
     {
-        var samples = Slices(100, 100, 2);
-        using var model = Fit(TestData.Vectors(MLContext, samples, [1, 100, 100]));
+        var (samples, model) = TrainedAt(100, 100);
         var padding = ImagePadding.For(100, 100, 16);
         Assert.AreEqual((112, 112), (padding.PaddedHeight, padding.PaddedWidth));
         var image = samples[0].Image;
@@ -113,7 +134,7 @@ public sealed class AnyImageSizeTests
     public void FlatVectorTrainsAndScoresWithImageHeightAndWidth()
     {
         const int height = 20, width = 36;
-        var samples = Slices(height, width, 4);
+        var samples = Slices(height, width, 2);
         var schema = SchemaDefinition.Create(typeof(TestData.VectorRow));
         schema["Image"].ColumnType = new VectorDataViewType(NumberDataViewType.Single); // variable size: the column says no shape
         schema["Label"].ColumnType = new VectorDataViewType(NumberDataViewType.Byte, height, width);
