@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -16,6 +17,11 @@ namespace QuantUNet.Integer;
 /// a workspace (buffers for one image size) from a pool, so repeated calls at one size allocate
 /// nothing. Images are planar (CHW); outputs are row-major, one value a pixel; an empty output span
 /// means "not wanted".
+/// </para>
+/// <para>
+/// Any image size is scored: sides that are not multiples of <see cref="SizeMultiple"/> are padded by
+/// <see cref="ImagePadding"/> (bottom and right, with the value the model's normalisation maps to code 0) and the
+/// outputs cropped back, so they always have the image's own size.
 /// </para>
 /// </summary>
 public sealed class IntegerEngine
@@ -56,7 +62,7 @@ public sealed class IntegerEngine
     /// <summary>Channels an input image must have: 1 (grey) or 3 (RGB).</summary>
     public int InputChannels => Model.Header.InputChannels;
 
-    /// <summary>Height and width must be multiples of this.</summary>
+    /// <summary>The network runs at height and width rounded up to multiples of this (<see cref="ImagePadding"/>).</summary>
     public int SizeMultiple => Model.SizeMultiple;
 
     /// <summary>logit = accumulator * ScoreScale.</summary>
@@ -111,10 +117,14 @@ public sealed class IntegerEngine
         foreach (var prediction in PredictWindow(window, first, height, width)) yield return prediction;
     }
 
-    /// <summary>Every layer's int32 accumulators for one image, [channel][row][column] at the layer's output grid (diagnostics).</summary>
+    /// <summary>
+    /// Every layer's int32 accumulators for one image, [channel][row][column] at the layer's output grid (diagnostics);
+    /// the grids are those of the padded image when a side is not a multiple of <see cref="SizeMultiple"/>.
+    /// </summary>
     public IReadOnlyList<int[]> LayerAccumulators(ReadOnlySpan<byte> pixels, int height, int width)
     {
-        var trace = layers.Select(l => new int[l.Source.OutputChannels * (height >> l.OutputLevel) * (width >> l.OutputLevel)]).ToArray();
+        var padding = ImagePadding.For(height, width, SizeMultiple);
+        var trace = layers.Select(l => new int[l.Source.OutputChannels * (padding.PaddedHeight >> l.OutputLevel) * (padding.PaddedWidth >> l.OutputLevel)]).ToArray();
         Run(pixels, height, width, default, default, default, trace);
         return trace;
     }
@@ -131,12 +141,35 @@ public sealed class IntegerEngine
         where TPixel : unmanaged, INumber<TPixel>
     {
         CheckShape(pixels.Length, height, width, mask.Length, accumulators.Length, probabilities.Length, count: 1);
-        var workspace = Rent(height, width);
+        var padding = ImagePadding.For(height, width, SizeMultiple);
+        var workspace = Rent(padding.PaddedHeight, padding.PaddedWidth);
         try
         {
-            inputQuantizer.Quantize(pixels, workspace);
+            if (padding.IsNeeded)
+            {
+                var padded = ArrayPool<TPixel>.Shared.Rent(InputChannels * padding.PaddedPixels);
+                try
+                {
+                    var image = padded.AsSpan(0, InputChannels * padding.PaddedPixels);
+                    padding.Pad(pixels, image, Model.Header.Normalization);
+                    inputQuantizer.Quantize<TPixel>(image, workspace);
+                }
+                finally
+                {
+                    ArrayPool<TPixel>.Shared.Return(padded);
+                }
+            }
+            else
+            {
+                inputQuantizer.Quantize(pixels, workspace);
+            }
             ForwardPass.Run(Simd, layers, workspace, trace);
-            var logits = workspace.Logits.AsSpan();
+            Span<int> logits = workspace.Logits;
+            if (padding.IsNeeded)
+            {
+                logits = workspace.CroppedLogits.AsSpan(0, padding.Pixels);
+                padding.Crop<int>(workspace.Logits, logits);
+            }
             for (int i = 0; i < mask.Length; i++) mask[i] = logits[i] > 0 ? (byte)1 : (byte)0;
             if (!accumulators.IsEmpty) logits.CopyTo(accumulators);
             for (int i = 0; i < probabilities.Length; i++) probabilities[i] = Probability(logits[i], ScoreScale);
@@ -172,8 +205,8 @@ public sealed class IntegerEngine
 
     private void CheckShape(int pixels, int height, int width, int mask, int accumulators, int probabilities, int count)
     {
-        if (height <= 0 || width <= 0 || height % SizeMultiple != 0 || width % SizeMultiple != 0)
-            throw new ArgumentException($"Image height and width must be positive multiples of {SizeMultiple}; got {height}x{width}.");
+        if (height <= 0 || width <= 0)
+            throw new ArgumentException($"Image height and width must be positive; got {height}x{width}.");
         long image = (long)InputChannels * height * width, plane = (long)height * width;
         if (pixels != count * image)
             throw new ArgumentException($"{pixels} pixel values for {count} image(s) of {InputChannels}x{height}x{width}.");

@@ -35,9 +35,11 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
     {
         private static readonly TrainingOptions Defaults = new();
 
-        /// <summary>The input image: an MLImage column of known size (LoadImages then ResizeImages), or a known-size float
-        /// vector [C, H, W] or [H, W] from ExtractPixels (planar, <c>interleavePixelColors: false</c>), scaled to [0, 1]
-        /// (<c>scaleImage: 1f / 255</c>). Height and width must be multiples of 16. Default "Image".</summary>
+        /// <summary>The input image: an MLImage column of known size (LoadImages then ResizeImages), a known-size float
+        /// vector [C, H, W] or [H, W] from ExtractPixels (planar, <c>interleavePixelColors: false</c>), or a flat float
+        /// vector of <see cref="ImageChannels"/> x <see cref="ImageHeight"/> x <see cref="ImageWidth"/> planar values; floats
+        /// scaled to [0, 1] (<c>scaleImage: 1f / 255</c>). Any height and width: sides that are not multiples of 16 are
+        /// padded at the bottom and right for the network and its outputs cropped back (<c>QuantUNet.Integer.ImagePadding</c>).</summary>
         public string ImageColumnName = "Image";
 
         /// <summary>The true mask: an MLImage column, or a known-size vector of float, byte or bool with H x W values.
@@ -57,8 +59,16 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
         /// trainer reads, so transform it with the pipeline's steps before the trainer (as ML.NET's own trainers expect).</summary>
         public IDataView? ValidationSet;
 
-        /// <summary>How an MLImage column is read: 1 channel (grey value) or 3 (R, G, B). A float vector brings its own channel count. Default 1.</summary>
+        /// <summary>How an MLImage column is read: 1 channel (grey value) or 3 (R, G, B); also the planes of a flat float
+        /// vector. A [C, H, W] vector brings its own channel count. Default 1.</summary>
         public int ImageChannels = 1;
+
+        /// <summary>Height in pixels of the images of a flat (one-dimensional or variable-size) float image column, which
+        /// does not say its shape; null (default) for an MLImage or [C, H, W] column. Set together with <see cref="ImageWidth"/>.</summary>
+        public int? ImageHeight;
+
+        /// <summary>Width in pixels of the images of a flat float image column; null (default) when the column states its shape.</summary>
+        public int? ImageWidth;
 
         /// <summary>Channels of the first U-Net level; each of the four levels below doubles it. Default 16.</summary>
         public int BaseWidth = 16;
@@ -153,6 +163,10 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
         /// </summary>
         public CancellationToken CancellationToken;
 
+        /// <summary>The shape a flat float image column is read as, when <see cref="ImageHeight"/> and <see cref="ImageWidth"/> say it.</summary>
+        internal ImageShape? FlatImageShape() =>
+            ImageHeight is { } height && ImageWidth is { } width ? new ImageShape(ImageChannels, height, width) : null;
+
         internal ColumnNames Columns => new(ImageColumnName, ScoreColumnName, PredictedLabelColumnName, PredictedMaskImageColumnName);
 
         internal TrainingOptions Training(int seed) => new()
@@ -185,6 +199,13 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
             }
             if (ImageChannels is not (1 or 3))
                 throw OutOfRange(nameof(ImageChannels), ImageChannels, "an MLImage column is read as 1 (grey) or 3 (RGB) channels.");
+            if (ImageHeight.HasValue != ImageWidth.HasValue)
+                throw new ArgumentException($"{Owner}.{nameof(ImageHeight)} and {Owner}.{nameof(ImageWidth)} go together: set both for a flat image vector, or neither.",
+                    ImageHeight.HasValue ? nameof(ImageWidth) : nameof(ImageHeight));
+            if (ImageHeight < 1)
+                throw OutOfRange(nameof(ImageHeight), ImageHeight, "an image has at least one row.");
+            if (ImageWidth < 1)
+                throw OutOfRange(nameof(ImageWidth), ImageWidth, "an image has at least one column.");
             if (ScoringBatchSize < 1)
                 throw OutOfRange(nameof(ScoringBatchSize), ScoringBatchSize, "score at least one image at a time.");
             if (BaseWidth < 1)
@@ -239,9 +260,6 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
             ? LabeledImages.Read(validationSet, options, "validation set", expected: training.Shape, ValidationSetHint)
             : null;
         var shape = training.Shape;
-        if (shape.Height % ArchitectureOptions.SizeMultiple != 0 || shape.Width % ArchitectureOptions.SizeMultiple != 0)
-            throw ColumnErrors.Mismatch(options.ImageColumnName, "image",
-                $"height and width that are multiples of {ArchitectureOptions.SizeMultiple} (four 2x2 poolings); resize with ResizeImages", $"{shape.Height}x{shape.Width} images");
 
         int seed = options.Seed ?? _host.Rand.Next();
         var schedule = options.Schedule();

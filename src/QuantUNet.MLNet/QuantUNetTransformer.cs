@@ -32,7 +32,9 @@ public sealed class QuantUNetTransformer : ITransformer, IDisposable
     /// <summary>The architecture, image size, learned per-layer widths and what they mean for the model's size.</summary>
     public ModelDescription Description => Model.Description;
 
-    /// <summary>The input column: an MLImage of the model's size, or a float vector [C, H, W] in [0, 1].</summary>
+    /// <summary>The input column: an MLImage of the model's size, or a float vector [C, H, W] in [0, 1] (a flat one is read as
+    /// [<see cref="ImageChannels"/>, <see cref="ImageHeight"/>, <see cref="ImageWidth"/>]). Any size the model was trained at
+    /// scores, multiple of 16 or not: the image is padded for the network and the outputs cropped back to its size.</summary>
     public string ImageColumnName => Settings.Columns.Image;
 
     /// <summary>The output column of foreground probabilities, Vector&lt;Single&gt; [H, W].</summary>

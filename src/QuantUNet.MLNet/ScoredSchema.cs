@@ -16,8 +16,8 @@ internal sealed class ScoredSchema
         Input = input;
         var columns = model.Settings.Columns;
         int height = model.Description.ImageHeight, width = model.Description.ImageWidth;
-        Image = ImageColumn.Bind(input, columns.Image, model.Description.ImageChannels);
         var trained = new ImageShape(model.Description.ImageChannels, height, width);
+        Image = ImageColumn.Bind(input, columns.Image, model.Description.ImageChannels, flatShape: trained, $"a flat vector is read as the model's {trained} images");
         if (Image.Shape != trained)
             throw ColumnErrors.Mismatch(columns.Image, "image", $"{trained} images, the size the model was trained on (resize with ResizeImages)", $"{Image.Shape} images");
 

@@ -37,15 +37,6 @@ public sealed class SchemaErrorTests
     }
 
     [TestMethod]
-    public void FlatImageVectorIsRefused()
-    {
-        var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Trainer().Fit(Vectors(imageDimensions: [TestData.Size * TestData.Size])));
-
-        StringAssert.Contains(error.Message, "image column 'Image'");
-        StringAssert.Contains(error.Message, "[C, H, W]");
-    }
-
-    [TestMethod]
     public void MaskOfAnotherSizeIsNamed()
     {
         var samples = TestData.Slices(2);
@@ -59,17 +50,6 @@ public sealed class SchemaErrorTests
 
         StringAssert.Contains(error.Message, "label column 'Label'");
         StringAssert.Contains(error.Message, "32x32");
-    }
-
-    [TestMethod]
-    public void ImageSizeMustBeAMultipleOf16()
-    {
-        var data = TestData.Vectors(MLContext, TestData.Slices(2).Select(s => s with { Image = s.Image[..(24 * 24)], Mask = s.Mask[..(24 * 24)] }), [1, 24, 24]);
-
-        var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Trainer().Fit(data));
-
-        StringAssert.Contains(error.Message, "image column 'Image'");
-        StringAssert.Contains(error.Message, "multiples of 16");
     }
 
     [TestMethod]

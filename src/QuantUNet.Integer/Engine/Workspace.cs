@@ -23,6 +23,7 @@ internal sealed class Workspace
         Scratch = Pinned.Allocate<int>(layers.Max(l => ScratchRows(l) * RoundToGroup(GridAt(l.InputLevel).Width) * l.PaddedOutputs));
         Pooled = Pinned.Allocate<int>(layers.Max(l => l.Source.OutputChannels));
         Logits = Pinned.Allocate<int>(height * width);
+        CroppedLogits = Pinned.Allocate<int>(height * width);
         Lookup = Pinned.Allocate<byte>(256 * channels);
     }
 
@@ -42,6 +43,9 @@ internal sealed class Workspace
 
     /// <summary>The final layer's accumulators, row-major.</summary>
     public int[] Logits { get; }
+
+    /// <summary>The logits cropped to the image's own size when it was padded (<see cref="ImagePadding"/>); as long as <see cref="Logits"/>.</summary>
+    public int[] CroppedLogits { get; }
 
     /// <summary>Pixel-to-code tables of the input quantizer, one per image channel.</summary>
     public byte[] Lookup { get; }
