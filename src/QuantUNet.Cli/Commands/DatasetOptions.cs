@@ -22,9 +22,12 @@ internal static class DatasetOptions
         return size;
     }
 
-    /// <summary>Checks evaluate's and predict's --size, where 0 means the side the model was trained at.</summary>
-    /// <exception cref="ArgumentException">As <see cref="CheckSize"/> for a side other than 0.</exception>
-    public static int CheckScoringSize(int size) => size == 0 ? 0 : CheckSize(size);
+    /// <summary>
+    /// Checks evaluate's and predict's --size, where 0 means the side the model was trained at. Any side up to
+    /// <see cref="ImageFile.MaxSide"/> scores: the scorer pads to the size multiple and crops back (QuantUNet.Integer.ImagePadding).
+    /// </summary>
+    /// <exception cref="ArgumentException">The side is negative or larger than the largest image read.</exception>
+    public static int CheckScoringSize(int size) => size == 0 ? 0 : CheckRange(size, 1, ImageFile.MaxSide, "--size", "the side");
 
     /// <exception cref="ArgumentException">The value lies outside [<paramref name="minimum"/>, <paramref name="maximum"/>]; the message names the option and says what it is.</exception>
     public static int CheckRange(int value, int minimum, int maximum, string option, string what)

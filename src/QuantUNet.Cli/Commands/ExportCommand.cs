@@ -44,7 +44,8 @@ internal static class ExportCommand
             var source = parse.GetValue(model)!.FullName;
             var target = parse.GetValue(output)!.FullName;
             if (Directory.Exists(target)) throw new ArgumentException($"--out {target}: is a folder; give the file to write.");
-            int side = DatasetOptions.CheckScoringSize(parse.GetValue(size));
+            // Not the scoring check: the exported ONNX graphs do not pad, so a side stated for them is a multiple of 16.
+            int side = parse.GetValue(size) is 0 ? 0 : DatasetOptions.CheckSize(parse.GetValue(size));
             var chosen = parse.GetValue(format)!;
             if (parse.GetValue(weights) == Int4 && chosen != Onnx) throw new ArgumentException($"--onnx-weights int4 applies to --format onnx only, not {chosen}.");
             if (chosen == OnnxFloat)

@@ -50,7 +50,7 @@ internal sealed class TrainedModel
     };
 
     /// <summary>The side to score at: <paramref name="requested"/>, or with 0 the side the model was trained at.</summary>
-    public int Side(int requested) => DatasetOptions.CheckSize(requested > 0 ? requested : Package.Description.ImageHeight);
+    public int Side(int requested) => DatasetOptions.CheckScoringSize(requested > 0 ? requested : Package.Description.ImageHeight);
 
     /// <summary>Sets TorchSharp's threads to <paramref name="requested"/> (0: all cores) and returns the count, for the integer engine too.</summary>
     public static int UseThreads(int requested)
