@@ -1,4 +1,5 @@
 using System.Numerics;
+using QuantUNet.Integer.Engine;
 
 namespace QuantUNet.Integer;
 
@@ -66,7 +67,7 @@ public readonly record struct ImagePadding
         {
             var source = planes.Slice(plane * Pixels, Pixels);
             var destination = padded.Slice(plane * PaddedPixels, PaddedPixels);
-            destination.Fill(normalization == PixelNormalization.PerImageMinMax ? Min(source) : T.Zero);
+            destination.Fill(normalization == PixelNormalization.PerImageMinMax ? InputQuantizer.Min(source) : T.Zero);
             for (int y = 0; y < Height; y++)
                 source.Slice(y * Width, Width).CopyTo(destination.Slice(y * PaddedWidth, Width));
         }
@@ -92,12 +93,5 @@ public readonly record struct ImagePadding
         if (values % pixels != 0 || paddedValues != count * paddedPixels)
             throw new ArgumentException($"{values} values of {pixels}-pixel planes do not match {paddedValues} values of {paddedPixels}-pixel padded planes.");
         return count;
-    }
-
-    private static T Min<T>(ReadOnlySpan<T> values) where T : INumber<T>
-    {
-        T min = values[0];
-        foreach (var v in values) min = T.Min(min, v);
-        return min;
     }
 }

@@ -68,7 +68,8 @@ internal sealed class InputQuantizer(IntegerModelHeader header, int bits)
         return ((y + 1) * (workspace.Width + 2) + x + 1) * header.InputChannels + channel;
     }
 
-    private static T Min<T>(ReadOnlySpan<T> values) where T : INumber<T>
+    /// <summary>The smallest value of a plane: what <see cref="PixelNormalization.PerImageMinMax"/> maps to code 0 (also the padding of <see cref="ImagePadding"/>).</summary>
+    internal static T Min<T>(ReadOnlySpan<T> values) where T : INumber<T>
     {
         T min = values[0];
         foreach (var v in values) min = T.Min(min, v);
