@@ -38,7 +38,8 @@ public static class IntQuant
     /// The op as one autograd node. The forward keeps for the backward w = (q - x/s) where in range, q where
     /// clamped, and, if any value clamped, the in-range mask m: dx = g m, ds = sum(g w). Clamped codes sit on a
     /// bound, +-N(b) or 0, so sum(g q) over the clamped ones, divided by N(b), is the gradient the bounds need
-    /// for dy/db to cancel. Every pass over x counts (the op runs on every activation and weight of every step).
+    /// for dy/db to cancel. Every pass over x counts (the op runs on every activation and weight of every step):
+    /// on CPU float32 tensors <see cref="FakeQuantKernel"/> computes the same in one pass each way.
     /// </summary>
     private sealed class IntQuantFunction : autograd.SingleTensorFunction<IntQuantFunction>
     {
@@ -48,6 +49,18 @@ public static class IntQuant
         {
             var (x, scale, min) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2]);
             double low = (double)vars[4], high = (double)vars[5];
+            ctx.save_data("high", high);
+            ctx.save_data("minShape", min.shape);
+            bool fused = FakeQuantKernel.Supports(x, scale);
+            ctx.save_data("fused", fused);
+            if (fused)
+            {
+                var (output, anyClamped) = FakeQuantKernel.Forward(x, scale, (float)low, (float)high);
+                ctx.save_for_backward([x, scale]);
+                ctx.save_data("clamped", anyClamped);
+                ctx.save_data("low", low);
+                return output;
+            }
             var u = x / scale;
             var rounded = u.round();
             var q = rounded.ClampBetween(low, high);
@@ -57,17 +70,21 @@ public static class IntQuant
             bool clamped = !inRange.all().item<bool>();
             var w = clamped ? q - u.mul_(inRange) : q - u;
             ctx.save_for_backward(clamped ? [w, scale, inRange] : [w, scale]);
-            ctx.save_data("high", high);
-            ctx.save_data("minShape", min.shape);
             return q.mul_(scale);
         }
 
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradient)
         {
             var saved = ctx.get_saved_variables();
-            var (w, scale) = (saved[0], saved[1]);
             double high = (double)ctx.get_data("high");
             var gradMin = zeros((long[])ctx.get_data("minShape"), dtype: gradient.dtype);
+            if ((bool)ctx.get_data("fused"))
+            {
+                var (input, step) = (saved[0], saved[1]);
+                var (dx, ds, dmax) = FakeQuantKernel.Backward(gradient, input, step, (float)(double)ctx.get_data("low"), (float)high, (bool)ctx.get_data("clamped"));
+                return [dx, ds, gradMin, dmax, null!, null!];
+            }
+            var (w, scale) = (saved[0], saved[1]);
             var gradScale = SumOfProducts(gradient, w, scale.shape);
             if (saved.Count == 2) return [gradient.alias(), gradScale, gradMin, zeros([], dtype: gradient.dtype), null!, null!];
             var gradX = gradient * saved[2];

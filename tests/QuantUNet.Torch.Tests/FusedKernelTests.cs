@@ -1,0 +1,167 @@
+using QuantUNet.Torch.Quantization;
+using static TorchSharp.torch;
+
+namespace QuantUNet.Torch.Tests;
+
+/// <summary>
+/// The fused CPU kernels against the composed tensor ops they replace: forward values and the gradient for x bit for
+/// bit, the step's gradient sums to float32 rounding, over several work items, ragged tails, ties at exactly half a
+/// step and values clamped at both bounds.
+/// </summary>
+[TestClass]
+public sealed class FusedKernelTests
+{
+    /// <summary>Three work items and a tail that is not a whole vector.</summary>
+    private const long Ragged = 3 * 65536 + 13;
+
+    public static IEnumerable<object[]> Layouts =>
+    [
+        ["per tensor, unsigned", new long[] { Ragged }, -1, 0f, 15f],
+        ["per channel on axis 0 (convolution weights), signed", new long[] { 5, 7, 3, 3 }, 0, -7f, 7f],
+        ["per channel on axis 1, runs of 9", new long[] { 4, 6, 3, 3 }, 1, -3f, 3f],
+        ["per channel, channels spanning work items", new long[] { 3, 40000 }, 0, -127f, 127f],
+    ];
+
+    [TestMethod]
+    [DynamicData(nameof(Layouts))]
+    public void TheForwardIsTheComposedOpsBitForBit(string layout, long[] shape, int axis, float low, float high)
+    {
+        using var scope = NewDisposeScope();
+        var (x, scale) = Case(shape, axis, high);
+        Assert.IsTrue(FakeQuantKernel.Supports(x, scale), layout);
+        var (output, clamped) = FakeQuantKernel.Forward(x, scale, low, high);
+        var rounded = (x / scale).round();
+        var expected = rounded.clamp(low, high) * scale;
+        Assert.IsTrue(Same(output, expected), $"{layout}: {output.ne(expected).sum().item<long>()} values differ");
+        Assert.IsTrue(clamped);
+        Assert.IsTrue((x / scale).frac().abs().eq(0.5f).any().item<bool>(), "the case must hold ties at half a step");
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(Layouts))]
+    public void TheBackwardIsTheComposedGradient(string layout, long[] shape, int axis, float low, float high)
+    {
+        using var scope = NewDisposeScope();
+        var (x, scale) = Case(shape, axis, high);
+        var gradient = randn(shape, generator: new TorchSharp.torch.Generator(7));
+        var (gradX, gradScale, gradMax) = FakeQuantKernel.Backward(gradient, x, scale, low, high, clamped: true);
+
+        var u = (x / scale).to_type(ScalarType.Float64);
+        var q = u.round().clamp(low, high);
+        var inRange = u.round().eq(q);
+        Assert.IsTrue(Same(gradX, gradient * inRange), $"{layout}: dx is g where in range, else 0");
+        var g = gradient.to_type(ScalarType.Float64);
+        var w = (q - u).where(inRange, q);
+        var reduced = Enumerable.Range(0, shape.Length).Where(a => a != axis).Select(a => (long)a).ToArray();
+        var expectedScale = axis < 0 ? (g * w).sum() : (g * w).sum(reduced, keepdim: true);
+        Assert.IsTrue(gradScale.to_type(ScalarType.Float64).allclose(expectedScale.reshape(scale.shape), rtol: 1e-5, atol: 1e-3), $"{layout}: ds");
+        var clampedSum = axis < 0 ? (g * q * inRange.logical_not()).sum() : (g * q * inRange.logical_not()).sum(reduced, keepdim: true);
+        double expectedMax = (clampedSum * scale.to_type(ScalarType.Float64)).sum().item<double>() / high;
+        Assert.AreEqual(expectedMax, gradMax.item<float>(), Math.Abs(expectedMax) * 1e-5 + 1e-4, $"{layout}: dmax");
+    }
+
+    [TestMethod]
+    public void NothingClampedPassesTheGradientThroughAsItIs()
+    {
+        using var scope = NewDisposeScope();
+        var x = rand(1000) * 10;
+        var scale = tensor(1f);
+        var (_, clamped) = FakeQuantKernel.Forward(x, scale, 0, 15);
+        Assert.IsFalse(clamped);
+        var gradient = randn(1000);
+        var (gradX, _, gradMax) = FakeQuantKernel.Backward(gradient, x, scale, 0, 15, clamped: false);
+        Assert.IsTrue(Same(gradX, gradient));
+        Assert.AreEqual(0f, gradMax.item<float>());
+    }
+
+    /// <summary>Work items are fixed in size, so the float64 sums do not depend on how many threads ran them.</summary>
+    [TestMethod]
+    public void TheGradientSumsAreTheSameOnOneThreadAndOnTwo()
+    {
+        using var scope = NewDisposeScope();
+        var (x, scale) = Case([Ragged], -1, 15);
+        var gradient = randn(Ragged, generator: new TorchSharp.torch.Generator(3));
+        int threads = get_num_threads();
+        try
+        {
+            set_num_threads(1);
+            var one = FakeQuantKernel.Backward(gradient, x, scale, 0, 15, true);
+            set_num_threads(2);
+            var two = FakeQuantKernel.Backward(gradient, x, scale, 0, 15, true);
+            Assert.AreEqual(one.GradScale.item<float>(), two.GradScale.item<float>());
+            Assert.AreEqual(one.GradMax.item<float>(), two.GradMax.item<float>());
+        }
+        finally
+        {
+            set_num_threads(threads);
+        }
+    }
+
+    [TestMethod]
+    public void TheKernelsLeaveOtherTensorsToTheComposedOps()
+    {
+        using var scope = NewDisposeScope();
+        Assert.IsFalse(FakeQuantKernel.Supports(randn(8, dtype: ScalarType.Float64), tensor(0.1, dtype: ScalarType.Float64)), "float64");
+        var transposedWeights = randn(8, 4, 2, 2);
+        Assert.IsFalse(FakeQuantKernel.Supports(transposedWeights, ones(1, 4, 1, 1)), "runs of 4");
+        Assert.IsFalse(MaxAbsKernel.Supports(transposedWeights, 1), "runs of 4");
+        Assert.IsTrue(MaxAbsKernel.Supports(randn(4, 2, 3, 3), 0));
+    }
+
+    /// <summary>Maxima and their gradient against autograd's clamp_min(amax(|x|)), with ties of both signs and an all-zero channel.</summary>
+    [TestMethod]
+    [DataRow(0)]
+    [DataRow(1)]
+    public void TheMaxAbsKernelIsAutogradsAmax(int axis)
+    {
+        using var scope = NewDisposeScope();
+        var x = randn(6, 5, 3, 3, generator: new TorchSharp.torch.Generator(11));
+        using (no_grad())
+        {
+            // Channel 1 along the axis: a tie between +5 and -5; channel 2: all zero (held at the floor).
+            x.select(axis, 1)[0, 0, 0] = tensor(5f);
+            x.select(axis, 1)[2, 1, 1] = tensor(-5f);
+            x.select(axis, 2).zero_();
+        }
+        var reduced = Enumerable.Range(0, 4).Where(a => a != axis).Select(a => (long)a).ToArray();
+        var upstream = randn(x.abs().amax(reduced, keepdim: true).shape);
+        var maxima = MaxAbsKernel.Find(x, axis);
+        var plainX = x.detach().requires_grad_(true);
+        var plain = plainX.abs().amax(reduced, keepdim: true).clamp_min(1e-8);
+        (plain * upstream).sum().backward();
+        Assert.IsTrue(Same(MaxAbsKernel.Values(maxima, axis).clamp_min(1e-8), plain.detach()), "the maxima");
+        Assert.AreEqual(2, maxima.AtLargest.Count(m => m.Channel == 1), "the tie");
+        var gradient = MaxAbsKernel.Gradient(maxima, upstream, 1e-8f);
+        Assert.IsTrue(gradient.allclose(plainX.grad!, rtol: 1e-6, atol: 1e-7), "the gradient");
+        Assert.AreEqual(0f, gradient.select(axis, 2).abs().sum().item<float>(), "none for the channel at the floor");
+    }
+
+    private static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
+
+    /// <summary>Normal values spread over the range with some beyond both bounds, and 64 exactly half a step off the grid.</summary>
+    private static (Tensor X, Tensor Scale) Case(long[] shape, int axis, float high)
+    {
+        var generator = new TorchSharp.torch.Generator(5);
+        Tensor scale;
+        if (axis < 0)
+        {
+            scale = tensor(0.125f);
+        }
+        else
+        {
+            var scaleShape = Enumerable.Repeat(1L, shape.Length).ToArray();
+            scaleShape[axis] = shape[axis];
+            // Powers of two, so that (k + 0.5) * s / s is exactly a tie.
+            scale = exp2(-randint(2, 6, scaleShape, generator: generator).to_type(ScalarType.Float32));
+        }
+        var x = randn(shape, generator: generator) * (high * 0.6f) * scale;
+        var flat = x.view(-1);
+        using (no_grad())
+        {
+            // Ties: (k + 0.5) steps, on both sides of zero, which round half to even must send to the even neighbour.
+            var steps = scale.expand(shape).reshape(-1);
+            for (long i = 0; i < 64; i++) flat[i] = (i - 32 + 0.5f) * steps[i].item<float>();
+        }
+        return (x, scale);
+    }
+}
