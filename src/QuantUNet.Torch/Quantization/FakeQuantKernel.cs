@@ -43,6 +43,7 @@ internal static unsafe class FakeQuantKernel
                 any |= ForwardRun((float*)input, (float*)y, start, end, steps[channel], low, high);
             clamped[item] = any;
         });
+        GC.KeepAlive(x); // a contiguous copy's memory must outlive the loops that read it through a pointer
         return (output, clamped.Contains(true));
     }
 
@@ -72,6 +73,8 @@ internal static unsafe class FakeQuantKernel
                 clampedPart[item * channels + channel] += outside;
             }
         });
+        GC.KeepAlive(gradient);
+        GC.KeepAlive(x);
         var stepGradient = new float[channels];
         double maxGradient = 0;
         for (int c = 0; c < channels; c++)

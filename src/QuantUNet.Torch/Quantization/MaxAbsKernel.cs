@@ -36,7 +36,9 @@ internal static unsafe class MaxAbsKernel
         var largest = new float[layout.Channels];
         for (int item = 0; item < layout.Items; item++)
             for (int c = 0; c < layout.Channels; c++) largest[c] = Math.Max(largest[c], perItem[item * layout.Channels + c]);
-        return new Maxima(largest, AtLargest((float*)values, layout, largest), x.shape);
+        var maxima = new Maxima(largest, AtLargest((float*)values, layout, largest), x.shape);
+        GC.KeepAlive(x); // a contiguous copy's memory must outlive the reads through a pointer
+        return maxima;
     }
 
     /// <summary>The maxima as a tensor shaped [1, .., C, .., 1] along <paramref name="channelAxis"/>.</summary>
