@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using static TorchSharp.torch;
 
@@ -94,17 +95,16 @@ internal static unsafe class FakeQuantKernel
         long i = start;
         for (; i + Vector256<float>.Count <= end; i += Vector256<float>.Count)
         {
-            var rounded = Vector256.Round(Vector256.Load(x + i) / s);
-            var q = Vector256.Min(Vector256.Max(rounded, lo), hi);
+            var (_, q, inRange) = Code(Vector256.Load(x + i), s, lo, hi);
             (q * s).Store(y + i);
-            outside |= ~Vector256.Equals(rounded, q);
+            outside |= ~inRange;
         }
         bool clamped = outside != Vector256<float>.Zero;
         for (; i < end; i++)
         {
-            float rounded = MathF.Round(x[i] / step), q = Math.Clamp(rounded, low, high);
+            var (_, q, inRange) = Code(x[i], step, low, high);
             y[i] = q * step;
-            clamped |= rounded != q;
+            clamped |= !inRange;
         }
         return clamped;
     }
@@ -119,10 +119,7 @@ internal static unsafe class FakeQuantKernel
         for (; i + Vector256<float>.Count <= end; i += Vector256<float>.Count)
         {
             var gradient = Vector256.Load(g + i);
-            var u = Vector256.Load(x + i) / s;
-            var rounded = Vector256.Round(u);
-            var q = Vector256.Min(Vector256.Max(rounded, lo), hi);
-            var inRange = Vector256.Equals(rounded, q);
+            var (u, q, inRange) = Code(Vector256.Load(x + i), s, lo, hi);
             var clampedProduct = Vector256.AndNot(gradient * q, inRange);
             sumAll += (gradient * (q - u) & inRange) + clampedProduct;
             sumClamped += clampedProduct;
@@ -136,13 +133,33 @@ internal static unsafe class FakeQuantKernel
         (all, clamped) = (all + Vector256.Sum(sumAll), clamped + Vector256.Sum(sumClamped));
         for (; i < end; i++)
         {
-            float u = x[i] / step, rounded = MathF.Round(u), q = Math.Clamp(rounded, low, high);
-            bool inRange = rounded == q;
+            var (u, q, inRange) = Code(x[i], step, low, high);
             all += g[i] * (inRange ? q - u : q);
             if (!inRange) clamped += g[i] * q;
             if (dx != null) dx[i] = inRange ? g[i] : 0;
         }
         return (all, clamped);
+    }
+
+    /// <summary>
+    /// u = x / s and its code q: u rounded half to even, clamped to [low, high]; in range where the clamp changed nothing.
+    /// The one definition the forward and the backward's recomputation share.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<float> U, Vector256<float> Q, Vector256<float> InRange) Code(Vector256<float> x, Vector256<float> step, Vector256<float> low, Vector256<float> high)
+    {
+        var u = x / step;
+        var rounded = Vector256.Round(u);
+        var q = Vector256.Min(Vector256.Max(rounded, low), high);
+        return (u, q, Vector256.Equals(rounded, q));
+    }
+
+    /// <summary>The same for one value (the tail of a run).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (float U, float Q, bool InRange) Code(float x, float step, float low, float high)
+    {
+        float u = x / step, rounded = MathF.Round(u), q = Math.Clamp(rounded, low, high);
+        return (u, q, rounded == q);
     }
 
     private static float[] Steps(Tensor scale) => scale.contiguous().data<float>().ToArray();

@@ -76,15 +76,17 @@ internal static unsafe class MaxAbsKernel
             foreach (var (start, end, channel) in layout.Runs(item))
             {
                 var largest = Vector256.Create(maxima[channel]);
-                long i = start;
-                for (; i + Vector256<float>.Count <= end; i += Vector256<float>.Count)
+                for (long i = start; i < end;)
                 {
-                    if (!Vector256.EqualsAny(Vector256.Abs(Vector256.Load(x + i)), largest)) continue;
-                    for (long k = i; k < i + Vector256<float>.Count; k++)
-                        if (MathF.Abs(x[k]) == maxima[channel]) found.Add((k, channel, x[k]));
+                    // A whole vector with no maximum in it is skipped; a vector with one, or the run's tail, is looked at value by value.
+                    if (i + Vector256<float>.Count <= end && !Vector256.EqualsAny(Vector256.Abs(Vector256.Load(x + i)), largest))
+                    {
+                        i += Vector256<float>.Count;
+                        continue;
+                    }
+                    for (long blockEnd = Math.Min(end, i + Vector256<float>.Count); i < blockEnd; i++)
+                        if (MathF.Abs(x[i]) == maxima[channel]) found.Add((i, channel, x[i]));
                 }
-                for (; i < end; i++)
-                    if (MathF.Abs(x[i]) == maxima[channel]) found.Add((i, channel, x[i]));
             }
         return found;
     }
