@@ -2,6 +2,7 @@ using QuantUNet.Integer;
 using QuantUNet.Integer.Package;
 using QuantUNet.Torch.Model;
 using QuantUNet.Torch.Persistence;
+using QuantUNet.Torch.Quantization;
 using QuantUNet.Torch.Training;
 using static TorchSharp.torch;
 
@@ -49,7 +50,7 @@ internal sealed class TorchSegmentationScorer(QuantUNetModel model, int height, 
             var input = tensor(padded, [count, model.Options.InputChannels, _padding.PaddedHeight, _padding.PaddedWidth]);
             var logits = ModelScoring.Logits(model, input, batchSize: 1);
             _padding.Crop<float>(sigmoid(logits).data<float>().ToArray(), probabilities[..(count * _padding.Pixels)]);
-            _padding.Crop<bool>((logits > 0).data<bool>().ToArray(), foreground[..(count * _padding.Pixels)]);
+            _padding.Crop<bool>(logits.Above(0).data<bool>().ToArray(), foreground[..(count * _padding.Pixels)]);
         }
     }
 

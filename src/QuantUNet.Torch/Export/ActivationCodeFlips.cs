@@ -1,4 +1,5 @@
 using QuantUNet.Torch.Model;
+using QuantUNet.Torch.Quantization;
 using static TorchSharp.torch;
 
 namespace QuantUNet.Torch.Export;
@@ -75,7 +76,7 @@ public sealed record ActivationCodeFlips(long Codes, long Flips, int LargestFlip
             byLayer[model.Layers[i].GetName()] = stepFlips;
             if (stepFlips == 0) continue;
             var quotient = exact[i] / Float64Twin.InputStep(twin.Layers[i].InputQuantizer, ScalarType.Float64);
-            farthest = Math.Max(farthest, (quotient - quotient.floor() - 0.5).abs().masked_select(differs).max().item<double>());
+            farthest = Math.Max(farthest, quotient.Minus(quotient.floor()).Minus(0.5).abs().masked_select(differs).max().item<double>());
         }
         return new ActivationCodeFlips(codes, flips, largestFlip, farthest, byLayer, endToEnd, largestEndToEnd);
     }
@@ -83,8 +84,8 @@ public sealed record ActivationCodeFlips(long Codes, long Flips, int LargestFlip
     /// <summary>How many codes differ, by how much at most, and where.</summary>
     private static (long Count, int Largest, Tensor Differs) Compare(Tensor codes, Tensor exact)
     {
-        var difference = (codes.to_type(ScalarType.Float64) - exact).abs();
-        var differs = difference.gt(0);
+        var difference = codes.to_type(ScalarType.Float64).Minus(exact).abs();
+        var differs = difference.Above(0);
         return (differs.sum().item<long>(), (int)difference.max().item<double>(), differs);
     }
 

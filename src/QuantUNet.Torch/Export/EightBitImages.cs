@@ -1,4 +1,5 @@
 using QuantUNet.Data;
+using QuantUNet.Torch.Quantization;
 using static TorchSharp.torch;
 
 namespace QuantUNet.Torch.Export;
@@ -17,6 +18,6 @@ public static class EightBitImages
     public static Tensor ToTensor(byte[] pixels, int count, int channels, int height, int width, ScalarType type)
     {
         using var bytes = tensor(pixels, [count, channels, height, width]);
-        return bytes.to_type(type).div_(255);
+        return bytes.to_type(type).DivideInPlace(255);
     }
 }

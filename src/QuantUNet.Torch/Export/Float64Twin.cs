@@ -46,7 +46,7 @@ public static class Float64Twin
             var weights = codes * weightStep;
             if (quantizer.LearnedThreshold is null)
             {
-                var extreme = codes.abs() == quantizer.Range.Bounds(quantizer.Bitwidth.Current).Max;
+                var extreme = codes.abs().EqualTo(quantizer.Range.Bounds(quantizer.Bitwidth.Current).Max);
                 weights = weights.where(extreme.logical_not(), codes.sign() * MaxAbsThreshold.PerChannel(copy.Weight, quantizer.OutputChannelAxis));
             }
             copy.Weight.copy_(weights);

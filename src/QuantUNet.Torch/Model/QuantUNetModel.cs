@@ -75,10 +75,16 @@ public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
 
     /// <summary>Logits [N, 1, H, W] of images [N, C, H, W] in [0, 1]; H and W must be multiples of 2 to the number of poolings.</summary>
     /// <param name="input">The images, planar, float32.</param>
+    /// <remarks>
+    /// Runs in a dispose scope of its own: every intermediate tensor stays referenced until the pass ends, so none is
+    /// finalized (freed) while libtorch still reads it when the caller has no scope, and each is freed right after the
+    /// pass instead of at some later collection. Autograd keeps what the backward pass needs natively.
+    /// </remarks>
     public override Tensor forward(Tensor input)
     {
         CheckInput(input);
-        return Execute(Normalize(input), Apply);
+        using var scope = NewDisposeScope();
+        return Execute(Normalize(input), Apply).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -141,8 +147,9 @@ public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
     private static Tensor StretchPerImage(Tensor input)
     {
         var low = input.amin([2, 3], keepdim: true);
-        var range = input.amax([2, 3], keepdim: true) - low;
-        return ((input - low) / range.ClampMin(1e-12)).where(range > 0, 0);
+        var range = input.amax([2, 3], keepdim: true).Minus(low);
+        using var zero = zeros([], dtype: input.dtype); // a named tensor, held for the call as the Scalars are
+        return (input.Minus(low) / range.ClampMin(1e-12)).where(range.Above(0), zero);
     }
 
     private void CheckInput(Tensor input)

@@ -38,8 +38,9 @@ public sealed class ActivationQuantizer : Quantizer
     /// <summary>The current step without quantizing anything (for export).</summary>
     public Tensor Scale()
     {
+        using var scope = NewDisposeScope();
         var threshold = learnedThreshold?.Value ?? (Tensor)tensor((float)fixedThreshold!.Value);
-        return threshold / Range.Max(Bitwidth.Bits());
+        return (threshold / Range.Max(Bitwidth.Bits())).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc/>

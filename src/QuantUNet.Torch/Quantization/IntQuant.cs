@@ -11,14 +11,18 @@ namespace QuantUNet.Torch.Quantization;
 public static class IntQuant
 {
     /// <summary>Rounds in the forward pass and passes the gradient through unchanged.</summary>
-    public static Tensor RoundSte(Tensor x) => x + (x.round() - x).detach();
+    public static Tensor RoundSte(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        return x.Plus(x.round().Minus(x).detach()).MoveToOuterDisposeScope();
+    }
 
     /// <summary>The integer codes alone, without gradient (export, tests).</summary>
     public static Tensor Integers(Tensor x, Tensor scale, IntegerRange range, int bits)
     {
         using var _ = no_grad();
         var (min, max) = range.Bounds(bits);
-        return (x / scale).round_().clamp_(min, max);
+        return (x / scale).round_().ClampBetweenInPlace(min, max);
     }
 
     /// <summary>
@@ -68,7 +72,7 @@ public static class IntQuant
             var inRange = rounded.eq(q);
             // Nothing clamped (max-abs weights never clamp): the backward needs no mask and no bound gradient.
             bool clamped = !inRange.all().item<bool>();
-            var w = clamped ? q - u.mul_(inRange) : q - u;
+            var w = clamped ? q.Minus(u.mul_(inRange)) : q.Minus(u);
             ctx.save_for_backward(clamped ? [w, scale, inRange] : [w, scale]);
             return q.mul_(scale);
         }
@@ -90,7 +94,7 @@ public static class IntQuant
             var gradX = gradient * saved[2];
             var inRangePart = SumOfProducts(gradX, w, scale.shape);
             // For the signed narrow range min = -max, so the bound gradient is passed through max alone.
-            var gradMax = ((gradScale - inRangePart) * scale).sum().div_(high);
+            var gradMax = (gradScale.Minus(inRangePart) * scale).sum().DivideInPlace(high);
             return [gradX, gradScale, gradMin, gradMax, null!, null!]; // none for the two numeric bounds
         }
 

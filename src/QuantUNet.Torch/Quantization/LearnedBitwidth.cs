@@ -42,7 +42,11 @@ public sealed class LearnedBitwidth : nn.Module
     public Parameter Offset => offset;
 
     /// <summary>The current bitwidth as a whole-valued scalar tensor carrying the straight-through gradient.</summary>
-    public Tensor Bits() => IntQuant.RoundSte(offset.abs().Plus(MinBits).ClampBetween(MinBits, MaxBits));
+    public Tensor Bits()
+    {
+        using var scope = NewDisposeScope(); // holds the intermediate tensors for their calls (see ScalarArguments)
+        return IntQuant.RoundSte(offset.abs().Plus(MinBits).ClampBetween(MinBits, MaxBits)).MoveToOuterDisposeScope();
+    }
 
     /// <summary>The current bitwidth as an integer, for reports and export.</summary>
     public int Current
@@ -59,6 +63,6 @@ public sealed class LearnedBitwidth : nn.Module
     public void Project()
     {
         using var _ = no_grad();
-        offset.clamp_(0, MaxBits - MinBits);
+        offset.ClampBetweenInPlace(0, MaxBits - MinBits);
     }
 }

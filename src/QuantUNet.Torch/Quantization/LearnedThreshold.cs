@@ -52,8 +52,8 @@ public sealed class LearnedThreshold : nn.Module
             long seen = observedBatches.item<long>();
             using var statistic = Statistic(x.detach());
             // Running mean of the per-batch statistic.
-            threshold.mul_(seen / (seen + 1.0)).add_(statistic / (seen + 1.0));
-            observedBatches.add_(1);
+            threshold.TimesInPlace(seen / (seen + 1.0)).PlusInPlace(statistic.DividedBy(seen + 1.0));
+            observedBatches.PlusInPlace(ones_like(observedBatches));
         }
         return threshold.detach();
     }
@@ -63,14 +63,14 @@ public sealed class LearnedThreshold : nn.Module
     {
         using var _ = no_grad();
         threshold.copy_(value.detach().expand_as(threshold));
-        observedBatches.fill_(CalibrationBatches);
+        observedBatches.FillInPlace(CalibrationBatches);
     }
 
     /// <summary>Keeps the threshold positive; call after every optimiser step.</summary>
     public void Project()
     {
         using var _ = no_grad();
-        threshold.clamp_min_(1e-6);
+        threshold.ClampMinInPlace(1e-6);
     }
 
     private Tensor Statistic(Tensor x)

@@ -38,8 +38,9 @@ public abstract class QuantizedLayer : nn.Module<Tensor, Tensor>
     {
         long outputs = weightShape[outputChannelAxis];
         long fanIn = weightShape.Aggregate(1L, (a, b) => a * b) / outputs;
-        // He initialisation for the ReLU network.
-        weight = nn.Parameter(randn(weightShape) * Math.Sqrt(2.0 / fanIn));
+        // He initialisation for the ReLU network; the draw is held until the product is made (see ScalarArguments).
+        using var standardNormal = randn(weightShape);
+        weight = nn.Parameter(standardNormal.Times(Math.Sqrt(2.0 / fanIn)));
         bias = nn.Parameter(zeros(outputs));
         inputQuantizer = new ActivationQuantizer("input_quant",
             imageInput ? settings.ImageBits : settings.ActivationBits,
@@ -72,15 +73,17 @@ public abstract class QuantizedLayer : nn.Module<Tensor, Tensor>
 
     /// <summary>The layer's output: fake-quantized input, weights and bias through the float operation, or the float layer when quantization is off.</summary>
     /// <param name="x">The input, [N, C, H, W].</param>
+    /// <remarks>In a dispose scope of its own, as <c>QuantUNetModel.forward</c>: a caller may run one layer alone.</remarks>
     public override Tensor forward(Tensor x)
     {
-        if (!QuantizationEnabled) return norm is null ? Apply(x, weight, bias) : norm.forward(Apply(x, weight, bias));
+        using var scope = NewDisposeScope();
+        if (!QuantizationEnabled) return (norm is null ? Apply(x, weight, bias) : norm.forward(Apply(x, weight, bias))).MoveToOuterDisposeScope();
         var (input, inputScale) = inputQuantizer.FakeQuantize(x);
         var (foldedWeight, foldedBias) = FoldedFloatWeights();
         var (quantizedWeight, weightScale) = weightQuantizer.FakeQuantize(foldedWeight);
         var biasScale = inputScale * weightScale.flatten();
         var quantizedBias = IntQuant.RoundSte(foldedBias / biasScale) * biasScale;
-        return Apply(input, quantizedWeight, quantizedBias);
+        return Apply(input, quantizedWeight, quantizedBias).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -95,7 +98,7 @@ public abstract class QuantizedLayer : nn.Module<Tensor, Tensor>
         var gain = norm.weight! / norm.running_var!.Plus(norm.eps).sqrt();
         var shape = Enumerable.Repeat(1L, (int)weight.dim()).ToArray();
         shape[weightQuantizer.OutputChannelAxis] = -1;
-        return (weight * gain.reshape(shape), norm.bias! + (bias - norm.running_mean!) * gain);
+        return (weight * gain.reshape(shape), norm.bias!.Plus(bias.Minus(norm.running_mean!) * gain));
     }
 
     /// <summary>The float operation itself.</summary>

@@ -26,12 +26,15 @@ public abstract class Quantizer : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x) => FakeQuantize(x).Value;
 
     /// <summary>The dequantized tensor and its step (broadcastable against x).</summary>
+    /// <remarks>In a dispose scope of its own, so that no intermediate tensor is freed while libtorch reads it (see ScalarArguments).</remarks>
     public (Tensor Value, Tensor Scale) FakeQuantize(Tensor x)
     {
+        using var scope = NewDisposeScope();
         var b = bits.Bits();
         var max = Range.Max(b);
         var scale = Threshold(x) / max;
-        return (IntQuant.FakeQuantize(x, scale, Range.Min(b), max, Range, (int)b.item<float>()), scale);
+        var value = IntQuant.FakeQuantize(x, scale, Range.Min(b), max, Range, (int)b.item<float>());
+        return (value.MoveToOuterDisposeScope(), scale.MoveToOuterDisposeScope());
     }
 
     /// <summary>The integer codes of x at the current width and step (export, tests).</summary>
@@ -51,7 +54,7 @@ public abstract class Quantizer : nn.Module<Tensor, Tensor>
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         double n = Range.Bounds(bits.Current).Max;
-        return Threshold(x).detach().to_type(ScalarType.Float64).div(n).flatten().data<double>().ToArray();
+        return Threshold(x).detach().to_type(ScalarType.Float64).DividedBy(n).flatten().data<double>().ToArray();
     }
 
     /// <summary>The threshold T for x: the float value the largest code stands for.</summary>

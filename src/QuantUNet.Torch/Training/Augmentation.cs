@@ -1,3 +1,4 @@
+using QuantUNet.Torch.Quantization;
 using static TorchSharp.torch;
 
 namespace QuantUNet.Torch.Training;
@@ -63,18 +64,19 @@ public static class Augmentation
             theta[i * 6 + 4] = (float)cos;
         }
 
+        using var scope = NewDisposeScope(); // holds the intermediate tensors for their calls (see ScalarArguments)
         var x = tensor(flipX).view(n, 1, 1, 1);
         var y = tensor(flipY).view(n, 1, 1, 1);
         images = where(x, images.flip(3), images);
         masks = where(x, masks.flip(3), masks);
         images = where(y, images.flip(2), images);
         masks = where(y, masks.flip(2), masks);
-        if (kind != AugmentationKind.Full) return (images, masks);
+        if (kind != AugmentationKind.Full) return (images.MoveToOuterDisposeScope(), masks.MoveToOuterDisposeScope());
 
         var grid = nn.functional.affine_grid(tensor(theta).view(n, 2, 3), images.shape, align_corners: false);
         images = nn.functional.grid_sample(images, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: false);
         masks = nn.functional.grid_sample(masks, grid, GridSampleMode.Nearest, GridSamplePaddingMode.Zeros, align_corners: false);
-        images = (images * tensor(contrast).view(n, 1, 1, 1) + tensor(brightness).view(n, 1, 1, 1)).clamp(0, 1);
-        return (images, masks);
+        images = (images * tensor(contrast).view(n, 1, 1, 1)).Plus(tensor(brightness).view(n, 1, 1, 1)).ClampBetween(0, 1);
+        return (images.MoveToOuterDisposeScope(), masks.MoveToOuterDisposeScope());
     }
 }

@@ -33,6 +33,7 @@ public static class BitwidthLoss
     /// <summary>The term for <paramref name="model"/>'s current widths under <paramref name="options"/>' kind, target and activation setting.</summary>
     public static Tensor Compute(QuantUNetModel model, TrainingOptions options)
     {
+        using var scope = NewDisposeScope(); // holds the widths' tensors for their calls (stack reads a list of temporaries)
         var layers = model.Layers;
         Tensor weightTerm;
         if (options.BitwidthLoss == BitwidthLossKind.PlainMean)
@@ -45,9 +46,9 @@ public static class BitwidthLoss
             var average = stack(layers.Select(l => l.WeightQuantizer.Bitwidth.Bits().DividedBy(total / l.Weight.numel()))).sum();
             weightTerm = Hinge(average, options.TargetBits).DividedBy(layers.Max(l => l.WeightQuantizer.Bitwidth.MaxBits));
         }
-        if (!options.PenalizeActivationBits) return weightTerm;
+        if (!options.PenalizeActivationBits) return weightTerm.MoveToOuterDisposeScope();
         var activationTerm = Term(layers.Select(l => l.InputQuantizer.Bitwidth).ToList(), options.TargetBits);
-        return (weightTerm + activationTerm).DividedBy(2);
+        return weightTerm.Plus(activationTerm).DividedBy(2).MoveToOuterDisposeScope();
     }
 
     /// <summary>The plain mean of the widths over their maximum, or its excess over the target.</summary>

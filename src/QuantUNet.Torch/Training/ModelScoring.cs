@@ -1,5 +1,6 @@
 using QuantUNet.Data;
 using QuantUNet.Torch.Model;
+using QuantUNet.Torch.Quantization;
 using static TorchSharp.torch;
 
 namespace QuantUNet.Torch.Training;
@@ -39,8 +40,8 @@ public static class ModelScoring
     public static ConfusionCounts Counts(Tensor logits, Tensor masks)
     {
         using var scope = NewDisposeScope();
-        var predicted = logits > 0;
-        var truth = masks > 0.5;
+        var predicted = logits.Above(0);
+        var truth = masks.Above(0.5);
         long tp = (predicted & truth).sum().item<long>();
         long fp = (predicted & ~truth).sum().item<long>();
         long fn = (~predicted & truth).sum().item<long>();

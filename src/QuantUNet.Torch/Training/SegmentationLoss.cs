@@ -1,3 +1,4 @@
+using QuantUNet.Torch.Quantization;
 using static TorchSharp.torch;
 
 namespace QuantUNet.Torch.Training;
@@ -16,9 +17,10 @@ public static class SegmentationLoss
     /// </summary>
     public static Tensor SoftDice(Tensor logits, Tensor masks, double smooth = 1.0)
     {
+        using var scope = NewDisposeScope();
         var probabilities = sigmoid(logits);
         var intersection = (probabilities * masks).sum();
-        var total = probabilities.sum() + masks.sum();
-        return 1 - (2 * intersection + smooth) / (total + smooth);
+        var total = probabilities.sum().Plus(masks.sum());
+        return intersection.Times(2).Plus(smooth).div(total.Plus(smooth)).SubtractedFrom(1).MoveToOuterDisposeScope();
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using QuantUNet.Data;
 using QuantUNet.Torch.Model;
+using QuantUNet.Torch.Quantization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -138,17 +139,18 @@ public static class SegmentationTrainer
     /// <summary>One optimiser step on one batch; returns the loss terms (the bitwidth term before lambda).</summary>
     public static LossTerms Step(QuantUNetModel model, Adam optimizer, Tensor images, Tensor masks, TrainingOptions options, bool bitwidthOn)
     {
+        using var scope = NewDisposeScope(); // the step's tensors live until it ends, whoever calls it
         optimizer.zero_grad();
         var logits = model.forward(images);
         var bce = SegmentationLoss.BinaryCrossEntropy(logits, masks);
         var dice = SegmentationLoss.SoftDice(logits, masks);
-        var loss = bce + dice;
+        var loss = bce.Plus(dice);
         double bitTerm = 0;
         if (model.Quantize)
         {
             var bitLoss = BitwidthLoss.Compute(model, options);
             bitTerm = bitLoss.item<float>();
-            if (bitwidthOn) loss = loss + options.Lambda * bitLoss;
+            if (bitwidthOn) loss = loss.Plus(bitLoss.Times(options.Lambda));
         }
         loss.backward();
         optimizer.step();
@@ -198,7 +200,7 @@ public static class SegmentationTrainer
     {
         using var scope = NewDisposeScope();
         var logits = ModelScoring.Logits(model, images, batchSize);
-        var loss = SegmentationLoss.BinaryCrossEntropy(logits, masks) + SegmentationLoss.SoftDice(logits, masks);
+        var loss = SegmentationLoss.BinaryCrossEntropy(logits, masks).Plus(SegmentationLoss.SoftDice(logits, masks));
         var counts = ModelScoring.Counts(logits, masks);
         return new ValidationFigures(loss.item<float>(), counts.Dice, counts.IoU, counts.PixelAccuracy);
     }
