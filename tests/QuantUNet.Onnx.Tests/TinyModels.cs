@@ -3,6 +3,7 @@ using QuantUNet.Integer;
 using QuantUNet.Torch.Export;
 using QuantUNet.Torch.Model;
 using QuantUNet.Torch.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace QuantUNet.Onnx.Tests;
@@ -79,8 +80,11 @@ internal static class TinyModels
         using var _ = no_grad();
         foreach (var (layer, i) in model.Layers.Select((l, i) => (l, i)))
         {
-            layer.WeightQuantizer.Bitwidth.Offset.fill_(weightBits(i) - layer.WeightQuantizer.Bitwidth.MinBits);
-            layer.InputQuantizer.Bitwidth.Offset.fill_(activationBits(i) - layer.InputQuantizer.Bitwidth.MinBits);
+            // Scalars held for their calls: an unheld one may be freed while libtorch reads it (ImplicitScalarScan).
+            using Scalar weight = (weightBits(i) - layer.WeightQuantizer.Bitwidth.MinBits).ToScalar(),
+                activation = (activationBits(i) - layer.InputQuantizer.Bitwidth.MinBits).ToScalar();
+            layer.WeightQuantizer.Bitwidth.Offset.fill_(weight);
+            layer.InputQuantizer.Bitwidth.Offset.fill_(activation);
         }
     }
 }

@@ -1,4 +1,5 @@
 using QuantUNet.Torch.Model;
+using QuantUNet.Torch.Quantization;
 using static TorchSharp.torch;
 
 namespace QuantUNet.Torch.Tests;
@@ -14,11 +15,12 @@ internal static class BatchNormStatistics
         foreach (var norm in model.Layers.Select(l => l.Norm).OfType<TorchSharp.Modules.BatchNorm2d>())
         {
             long channels = norm.weight!.shape[0];
-            using var sign = rand(channels, generator: generator).lt(0.3).to_type(ScalarType.Float32) * -2 + 1;
-            norm.weight!.copy_((rand(channels, generator: generator) + 0.5) * sign);
-            norm.bias!.copy_(rand(channels, generator: generator) - 0.5);
-            norm.running_mean!.copy_(rand(channels, generator: generator) - 0.5);
-            norm.running_var!.copy_(rand(channels, generator: generator) * 3.75 + 0.25);
+            using var scope = NewDisposeScope();
+            var sign = rand(channels, generator: generator).Below(0.3).to_type(ScalarType.Float32).Times(-2).Plus(1);
+            norm.weight!.copy_(rand(channels, generator: generator).Plus(0.5) * sign);
+            norm.bias!.copy_(rand(channels, generator: generator).Minus(0.5));
+            norm.running_mean!.copy_(rand(channels, generator: generator).Minus(0.5));
+            norm.running_var!.copy_(rand(channels, generator: generator).Times(3.75).Plus(0.25));
         }
     }
 }

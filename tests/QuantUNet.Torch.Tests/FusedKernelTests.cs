@@ -31,10 +31,10 @@ public sealed class FusedKernelTests
         Assert.IsTrue(FakeQuantKernel.Supports(x, scale), layout);
         var (output, clamped) = FakeQuantKernel.Forward(x, scale, low, high);
         var rounded = (x / scale).round();
-        var expected = rounded.clamp(low, high) * scale;
+        var expected = rounded.ClampBetween(low, high) * scale;
         Assert.IsTrue(Same(output, expected), $"{layout}: {output.ne(expected).sum().item<long>()} values differ");
         Assert.IsTrue(clamped);
-        Assert.IsTrue((x / scale).frac().abs().eq(0.5f).any().item<bool>(), "the case must hold ties at half a step");
+        Assert.IsTrue((x / scale).frac().abs().EqualTo(0.5).any().item<bool>(), "the case must hold ties at half a step");
     }
 
     [TestMethod]
@@ -47,11 +47,11 @@ public sealed class FusedKernelTests
         var (gradX, gradScale, gradMax) = FakeQuantKernel.Backward(gradient, x, scale, low, high, clamped: true);
 
         var u = (x / scale).to_type(ScalarType.Float64);
-        var q = u.round().clamp(low, high);
+        var q = u.round().ClampBetween(low, high);
         var inRange = u.round().eq(q);
         Assert.IsTrue(Same(gradX, gradient * inRange), $"{layout}: dx is g where in range, else 0");
         var g = gradient.to_type(ScalarType.Float64);
-        var w = (q - u).where(inRange, q);
+        var w = q.Minus(u).where(inRange, q);
         var reduced = Enumerable.Range(0, shape.Length).Where(a => a != axis).Select(a => (long)a).ToArray();
         var expectedScale = axis < 0 ? (g * w).sum() : (g * w).sum(reduced, keepdim: true);
         Assert.IsTrue(gradScale.to_type(ScalarType.Float64).allclose(expectedScale.reshape(scale.shape), rtol: 1e-5, atol: 1e-3), $"{layout}: ds");
@@ -64,7 +64,7 @@ public sealed class FusedKernelTests
     public void NothingClampedPassesTheGradientThroughAsItIs()
     {
         using var scope = NewDisposeScope();
-        var x = rand(1000) * 10;
+        var x = rand(1000).Times(10);
         var scale = tensor(1f);
         var (_, clamped) = FakeQuantKernel.Forward(x, scale, 0, 15);
         Assert.IsFalse(clamped);
@@ -127,9 +127,9 @@ public sealed class FusedKernelTests
         var upstream = randn(x.abs().amax(reduced, keepdim: true).shape);
         var maxima = MaxAbsKernel.Find(x, axis);
         var plainX = x.detach().requires_grad_(true);
-        var plain = plainX.abs().amax(reduced, keepdim: true).clamp_min(1e-8);
+        var plain = plainX.abs().amax(reduced, keepdim: true).ClampMin(1e-8);
         (plain * upstream).sum().backward();
-        Assert.IsTrue(Same(MaxAbsKernel.Values(maxima, axis).clamp_min(1e-8), plain.detach()), "the maxima");
+        Assert.IsTrue(Same(MaxAbsKernel.Values(maxima, axis).ClampMin(1e-8), plain.detach()), "the maxima");
         Assert.AreEqual(2, maxima.AtLargest.Count(m => m.Channel == 1), "the tie");
         var gradient = MaxAbsKernel.Gradient(maxima, upstream, 1e-8f);
         Assert.IsTrue(gradient.allclose(plainX.grad!, rtol: 1e-6, atol: 1e-7), "the gradient");
@@ -154,13 +154,13 @@ public sealed class FusedKernelTests
             // Powers of two, so that (k + 0.5) * s / s is exactly a tie.
             scale = exp2(-randint(2, 6, scaleShape, generator: generator).to_type(ScalarType.Float32));
         }
-        var x = randn(shape, generator: generator) * (high * 0.6f) * scale;
+        var x = randn(shape, generator: generator).Times(high * 0.6f) * scale;
         var flat = x.view(-1);
         using (no_grad())
         {
             // Ties: (k + 0.5) steps, on both sides of zero, which round half to even must send to the even neighbour.
             var steps = scale.expand(shape).reshape(-1);
-            for (long i = 0; i < 64; i++) flat[i] = (i - 32 + 0.5f) * steps[i].item<float>();
+            for (long i = 0; i < 64; i++) flat[i].FillInPlace((i - 32 + 0.5f) * steps[i].item<float>());
         }
         return (x, scale);
     }

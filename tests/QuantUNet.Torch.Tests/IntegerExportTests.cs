@@ -1,6 +1,7 @@
 using QuantUNet.Integer;
 using QuantUNet.Torch.Export;
 using QuantUNet.Torch.Model;
+using QuantUNet.Torch.Quantization;
 using QuantUNet.Torch.Training;
 using static TorchSharp.torch;
 
@@ -144,10 +145,10 @@ public sealed class IntegerExportTests
             // 8-bit weights and inputs whatever training learned, so the worst case (N * max input * channels) is far above the
             // 2048 codes of headroom left below.
             foreach (var width in new[] { final.WeightQuantizer.Bitwidth, final.InputQuantizer.Bitwidth })
-                width.Offset.fill_(width.MaxBits - width.MinBits);
-            final.Weight.fill_(1); // every code +N: the worst case adds N * max input * channels
+                width.Offset.FillInPlace(width.MaxBits - width.MinBits);
+            final.Weight.FillInPlace(1); // every code +N: the worst case adds N * max input * channels
             using var step = Float64Twin.InputStep(final.InputQuantizer, ScalarType.Float32) * final.WeightQuantizer.FakeQuantize(final.Weight).Scale.flatten();
-            final.Bias.copy_(step * (int.MaxValue - 2048.0));
+            final.Bias.copy_(step.Times(int.MaxValue - 2048.0));
         }
         var error = Assert.ThrowsExactly<InvalidDataException>(() => IntegerExporter.Export(crafted));
         StringAssert.Contains(error.Message, "layer final: output channel 0 could overflow");
@@ -221,8 +222,8 @@ public sealed class IntegerExportTests
         using var _ = no_grad();
         foreach (var (layer, i) in model.Layers.Select((l, i) => (l, i)))
         {
-            layer.WeightQuantizer.Bitwidth.Offset.fill_(weightBits(i) - layer.WeightQuantizer.Bitwidth.MinBits);
-            layer.InputQuantizer.Bitwidth.Offset.fill_(activationBits(i) - layer.InputQuantizer.Bitwidth.MinBits);
+            layer.WeightQuantizer.Bitwidth.Offset.FillInPlace(weightBits(i) - layer.WeightQuantizer.Bitwidth.MinBits);
+            layer.InputQuantizer.Bitwidth.Offset.FillInPlace(activationBits(i) - layer.InputQuantizer.Bitwidth.MinBits);
         }
     }
 }

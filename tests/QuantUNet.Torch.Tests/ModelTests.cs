@@ -130,11 +130,12 @@ public sealed class ModelTests
         using var model = SegmentationTrainer.CreateModel(options, 1);
         model.eval();
         using var image = rand(1, 1, 16, 16);
-        using var dimmer = image * 0.5 + 0.2;
+        using var dimmer = image.Times(0.5).Plus(0.2);
         using var a = model.forward(image);
         using var b = model.forward(dimmer);
         Assert.IsTrue(a.allclose(b, rtol: 1e-4, atol: 1e-5), "a linear intensity change must not change the output");
-        using var flat = model.forward(full(1, 1, 16, 16, 0.3f));
+        using var constant = ones(1, 1, 16, 16).TimesInPlace(0.3f);
+        using var flat = model.forward(constant);
         Assert.IsTrue(flat.isfinite().all().item<bool>(), "a constant image must not divide by zero");
     }
 }

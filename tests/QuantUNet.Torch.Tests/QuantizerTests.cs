@@ -15,7 +15,7 @@ public sealed class QuantizerTests
     public void BitsAreWholeAndInsideTheirRange(float offset, int expected)
     {
         using var bits = new LearnedBitwidth("b", 8);
-        using (no_grad()) bits.Offset.fill_(offset);
+        using (no_grad()) bits.Offset.FillInPlace(offset);
         using var value = bits.Bits();
         Assert.AreEqual(expected, value.item<float>());
         Assert.AreEqual(expected, bits.Current);
@@ -25,10 +25,10 @@ public sealed class QuantizerTests
     public void ProjectionKeepsTheOffsetInRange()
     {
         using var bits = new LearnedBitwidth("b", 8, minBits: 2, maxBits: 8);
-        using (no_grad()) bits.Offset.fill_(9.5f);
+        using (no_grad()) bits.Offset.FillInPlace(9.5f);
         bits.Project();
         Assert.AreEqual(6f, bits.Offset.item<float>());
-        using (no_grad()) bits.Offset.fill_(-3f);
+        using (no_grad()) bits.Offset.FillInPlace(-3f);
         bits.Project();
         Assert.AreEqual(0f, bits.Offset.item<float>());
     }
@@ -145,7 +145,7 @@ public sealed class QuantizerTests
             return x.grad!;
         }
         var expected = tensor(new[] { 0f, -0.35f, 0.35f, 0f, 1.3f, 0f, 0f, 0f, 0f, 0f, 0f, 0f }).reshape(3, 4);
-        var plain = Gradient(values, x => x.abs().amax([1], keepdim: true).clamp_min(1e-8));
+        var plain = Gradient(values, x => x.abs().amax([1], keepdim: true).ClampMin(1e-8));
         Assert.IsTrue(plain.allclose(expected), "the hand-computed case is autograd's");
         Assert.IsTrue(Gradient(values, x => MaxAbsThreshold.PerChannel(x, 0)).allclose(expected, rtol: 1e-6, atol: 1e-7), "channels on axis 0");
         Assert.IsTrue(Gradient(values.t(), x => MaxAbsThreshold.PerChannel(x, 1)).allclose(expected.t(), rtol: 1e-6, atol: 1e-7), "channels on axis 1");
@@ -174,7 +174,7 @@ public sealed class QuantizerTests
         var plain = Gradients(x =>
         {
             var b = quantizer.Bitwidth.Bits();
-            var scale = x.abs().amax([1, 2, 3], keepdim: true).clamp_min(1e-8) / quantizer.Range.Max(b);
+            var scale = x.abs().amax([1, 2, 3], keepdim: true).ClampMin(1e-8) / quantizer.Range.Max(b);
             return IntQuant.RoundSte(x / scale) * scale;
         });
         Assert.IsTrue(fused[0].allclose(plain[0], rtol: 1e-4, atol: 1e-5), $"dy/dw: fused {fused[0].sum().item<float>()}, plain {plain[0].sum().item<float>()}");

@@ -1,6 +1,7 @@
 using QuantUNet.Data;
 using QuantUNet.Torch.Model;
 using QuantUNet.Torch.Persistence;
+using QuantUNet.Torch.Quantization;
 using QuantUNet.Torch.Training;
 using static TorchSharp.torch;
 
@@ -25,9 +26,9 @@ public sealed class TrainingRecipeTests
         var pattern = zeros(8, 1, 16, 16);
         pattern[.., .., 2..12, 3..5] = tensor(1f);
         pattern[.., .., 10..12, 3..10] = tensor(1f);
-        var (images, masks) = Augmentation.Apply(pattern * 0.75f, pattern.clone(), AugmentationKind.Flips, new TrainingRandom(11));
+        var (images, masks) = Augmentation.Apply(pattern.Times(0.75), pattern.clone(), AugmentationKind.Flips, new TrainingRandom(11));
 
-        Assert.IsTrue((images == masks * 0.75f).all().item<bool>(), "image and mask were flipped differently");
+        Assert.IsTrue(images.eq(masks.Times(0.75)).all().item<bool>(), "image and mask were flipped differently");
         Tensor[] flips = [pattern[0], pattern[0].flip(2), pattern[0].flip(1), pattern[0].flip(1, 2)];
         var seen = new HashSet<int>();
         for (int i = 0; i < 8; i++)
@@ -44,15 +45,16 @@ public sealed class TrainingRecipeTests
     {
         // A centred disc as both image and mask: after rotation, scale and intensity jitter the bright pixels must still be the mask's.
         const int size = 32, n = 16;
-        var y = arange(size, dtype: ScalarType.Float32).view(size, 1) - 15.5f;
-        var x = arange(size, dtype: ScalarType.Float32).view(1, size) - 15.5f;
-        var disc = ((x * x + y * y) <= 64f).to(ScalarType.Float32).expand(n, 1, size, size).contiguous();
+        var centred = tensor(Enumerable.Range(0, size).Select(i => i - 15.5f).ToArray());
+        var (y, x) = (centred.view(size, 1), centred.view(1, size));
+        // x^2 + y^2 is a whole number plus 0.5 here, so below 64 is within a radius of 8.
+        var disc = (x * x).Plus(y * y).Below(64).to(ScalarType.Float32).expand(n, 1, size, size).contiguous();
         var random = new TrainingRandom(5);
         var (images, masks) = Augmentation.Apply(disc.clone(), disc.clone(), AugmentationKind.Full, random);
 
-        Assert.IsTrue(((masks == 0) | (masks == 1)).all().item<bool>(), "a mask value is neither 0 nor 1");
-        Assert.IsTrue((images >= 0).all().item<bool>() && (images <= 1).all().item<bool>(), "intensities left [0, 1]");
-        double agreement = ((images > 0.5f) == (masks > 0.5f)).to(ScalarType.Float32).mean().item<float>();
+        Assert.IsTrue((masks.EqualTo(0) | masks.EqualTo(1)).all().item<bool>(), "a mask value is neither 0 nor 1");
+        Assert.IsTrue(images.min().item<float>() >= 0 && images.max().item<float>() <= 1, "intensities left [0, 1]");
+        double agreement = images.Above(0.5).eq(masks.Above(0.5)).to(ScalarType.Float32).mean().item<float>();
         Assert.IsGreaterThan(0.98, agreement, $"bright image pixels and mask agree on {agreement:P2} only");
         var areas = masks.sum([1, 2, 3]).data<float>().ToArray();
         float original = disc[0].sum().item<float>();
@@ -96,8 +98,8 @@ public sealed class TrainingRecipeTests
         {
             foreach (var layer in model.Layers)
             {
-                layer.WeightQuantizer.Bitwidth.Offset.fill_(3); // 5 weight bits
-                layer.InputQuantizer.Bitwidth.Offset.fill_(2); // 6 activation bits over the floor of 4 (the image's too)
+                layer.WeightQuantizer.Bitwidth.Offset.FillInPlace(3); // 5 weight bits
+                layer.InputQuantizer.Bitwidth.Offset.FillInPlace(2); // 6 activation bits over the floor of 4 (the image's too)
             }
         }
         var offsets = model.Layers.SelectMany(l => new[] { l.WeightQuantizer.Bitwidth.Offset, l.InputQuantizer.Bitwidth.Offset }).ToList();

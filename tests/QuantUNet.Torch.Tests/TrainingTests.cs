@@ -1,6 +1,7 @@
 using QuantUNet.Integer.Package;
 using QuantUNet.Torch.Model;
 using QuantUNet.Torch.Persistence;
+using QuantUNet.Torch.Quantization;
 using QuantUNet.Torch.Training;
 using static TorchSharp.torch;
 
@@ -86,7 +87,7 @@ public sealed class TrainingTests
     [TestMethod]
     public void SoftDiceOfTwoEmptyMasksIsPerfect()
     {
-        using var logits = full(1, 1, 4, 4, -30f);
+        using var logits = ones(1, 1, 4, 4).TimesInPlace(-30);
         using var masks = zeros(1, 1, 4, 4);
         Assert.AreEqual(0.0, SegmentationLoss.SoftDice(logits, masks).item<float>(), 1e-6);
     }
