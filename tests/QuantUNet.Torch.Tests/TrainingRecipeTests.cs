@@ -91,6 +91,29 @@ public sealed class TrainingRecipeTests
     }
 
     [TestMethod]
+    [DataRow(4.0, false, DisplayName = "under a budget a width stops where the pull stops")]
+    [DataRow(null, true, DisplayName = "under the plain term Adam's momentum carries it on")]
+    public void AWidthMovesOnAfterThePullEndsOnlyWithoutABudget(double? targetBits, bool movesOn)
+    {
+        using var model = TestModels.Create();
+        var options = new TrainingOptions { TargetBits = targetBits };
+        using var optimizer = SegmentationTrainer.CreateOptimizer(model, options);
+        var offset = model.Layers[0].WeightQuantizer.Bitwidth.Offset;
+        // Three steps of a steady pull on one width, then one step in which nothing pulls (the hinge below its target).
+        foreach (double pull in new[] { 1.0, 1.0, 1.0, 0.0 })
+        {
+            optimizer.zero_grad();
+            offset.sum().Times(pull).backward();
+            float before = offset.item<float>();
+            optimizer.step();
+            float moved = before - offset.item<float>();
+            if (pull > 0) Assert.IsGreaterThan(0f, moved, "the pull moves the width");
+            else if (movesOn) Assert.IsGreaterThan(0f, moved, "Adam's momentum should carry the width on");
+            else Assert.AreEqual(0f, moved, "the width moved on with nothing pulling it");
+        }
+    }
+
+    [TestMethod]
     public void TheHingeHasNoGradientBelowTheTargetAndPullsAbove()
     {
         using var model = TestModels.Create();
