@@ -60,7 +60,8 @@ public sealed record TrainingOptions
     /// <summary>
     /// A bit budget: when set, the bitwidth term penalises only the excess of the average weight bits (plain
     /// mean over the layers, the paper's statistic) over this target (a hinge, as in Uhlich et al. 2020), so the
-    /// widths are still learned per layer but stop falling once the average meets the budget. With
+    /// widths are still learned per layer but stop falling once the average meets the budget (they train without
+    /// momentum then, so they stop where the pull stops). With
     /// <see cref="PenalizeActivationBits"/>, the average activation width is held to the same target the same way.
     /// A QuantU-Net run keeps its best epoch among those within <see cref="BestEpoch.BudgetTolerance"/> of the target.
     /// Null: the paper's plain lambda term.
