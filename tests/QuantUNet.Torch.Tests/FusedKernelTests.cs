@@ -1,4 +1,6 @@
+using QuantUNet.Torch.Model;
 using QuantUNet.Torch.Quantization;
+using QuantUNet.Torch.Training;
 using static TorchSharp.torch;
 
 namespace QuantUNet.Torch.Tests;
@@ -134,6 +136,58 @@ public sealed class FusedKernelTests
         var gradient = MaxAbsKernel.Gradient(maxima, upstream, 1e-8f);
         Assert.IsTrue(gradient.allclose(plainX.grad!, rtol: 1e-6, atol: 1e-7), "the gradient");
         Assert.AreEqual(0f, gradient.select(axis, 2).abs().sum().item<float>(), "none for the channel at the floor");
+    }
+
+    /// <summary>
+    /// The fused weight path (fold, max-abs threshold, quantize as one node) against the composed ops on every layer it
+    /// takes of a width-16 U-Net (layers over several work items) with trained-looking BatchNorms (negative gains among
+    /// them) and a tie of both signs at a channel's largest magnitude: values and steps bit for bit, gradients for the
+    /// weights, the BatchNorm scale and the bitwidth as the composed graph gives them, with the step's gradient from
+    /// elsewhere or none.
+    /// </summary>
+    [TestMethod]
+    [DataRow(true, DisplayName = "the step used downstream, as the bias uses it")]
+    [DataRow(false, DisplayName = "the step unused")]
+    public void TheFoldedWeightPathIsTheComposedOnes(bool stepUsed)
+    {
+        using var model = SegmentationTrainer.CreateModel(new ArchitectureOptions { InputChannels = 1, BaseWidth = 16, Quantize = true }, 7);
+        BatchNormStatistics.Randomize(model, 5);
+        var generator = new TorchSharp.torch.Generator(9);
+        int fused = 0;
+        foreach (var layer in model.Layers)
+        {
+            using var scope = NewDisposeScope();
+            var quantizer = layer.WeightQuantizer;
+            var gain = layer.FoldGain();
+            if (!FoldedWeightKernel.Supports(layer.Weight, quantizer.OutputChannelAxis, gain)) continue;
+            fused++;
+            using (no_grad())
+            {
+                var channel = layer.Weight[0].view(-1);
+                var largest = channel.abs().max().item<float>();
+                channel[0] = tensor(largest * 2);
+                channel[-1] = tensor(-largest * 2);
+            }
+            var (value, step) = quantizer.FakeQuantize(layer.Weight, gain);
+            var (expectedValue, expectedStep) = quantizer.FakeQuantize(layer.FoldedFloatWeights().Weight);
+            Assert.IsTrue(Same(value, expectedValue), $"{layer.GetName()}: {value.ne(expectedValue).sum().item<long>()} values differ");
+            Assert.IsTrue(Same(step, expectedStep), $"{layer.GetName()}: the steps");
+
+            var upstreamValue = randn(value.shape, generator: generator);
+            var upstreamStep = randn(step.shape, generator: generator);
+            Tensor Loss(Tensor v, Tensor s) => stepUsed ? (v * upstreamValue).sum().Plus((s * upstreamStep).sum()) : (v * upstreamValue).sum();
+            List<Tensor> inputs = [layer.Weight, quantizer.Bitwidth.Offset, .. layer.Norm is { } norm ? new[] { norm.weight! } : []];
+            var gradients = autograd.grad([Loss(value, step)], inputs);
+            var expected = autograd.grad([Loss(expectedValue, expectedStep)], inputs);
+            Assert.IsGreaterThan(0, expected[0].abs().max().item<float>());
+            for (int i = 0; i < inputs.Count; i++)
+            {
+                float scale = Math.Max(expected[i].abs().max().item<float>(), 1e-6f);
+                float error = (gradients[i] - expected[i]).abs().max().item<float>();
+                Assert.IsLessThan(1e-4f * scale, error, $"{layer.GetName()}: gradient {i} off by {error} (largest {scale})");
+            }
+        }
+        Assert.AreEqual(19, fused, "the 3x3 and 1x1 convolutions; the four transposed convolutions keep the composed ops");
     }
 
     private static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();

@@ -143,10 +143,10 @@ internal static unsafe class FakeQuantKernel
 
     /// <summary>
     /// u = x / s and its code q: u rounded half to even, clamped to [low, high]; in range where the clamp changed nothing.
-    /// The one definition the forward and the backward's recomputation share.
+    /// The one definition the forwards and the backwards' recomputations share (here and in <see cref="FoldedWeightKernel"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector256<float> U, Vector256<float> Q, Vector256<float> InRange) Code(Vector256<float> x, Vector256<float> step, Vector256<float> low, Vector256<float> high)
+    public static (Vector256<float> U, Vector256<float> Q, Vector256<float> InRange) Code(Vector256<float> x, Vector256<float> step, Vector256<float> low, Vector256<float> high)
     {
         var u = x / step;
         var rounded = Vector256.Round(u);
@@ -156,7 +156,7 @@ internal static unsafe class FakeQuantKernel
 
     /// <summary>The same for one value (the tail of a run).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (float U, float Q, bool InRange) Code(float x, float step, float low, float high)
+    public static (float U, float Q, bool InRange) Code(float x, float step, float low, float high)
     {
         float u = x / step, rounded = MathF.Round(u), q = Math.Clamp(rounded, low, high);
         return (u, q, rounded == q);

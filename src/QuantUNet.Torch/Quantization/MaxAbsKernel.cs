@@ -91,7 +91,8 @@ internal static unsafe class MaxAbsKernel
         return found;
     }
 
-    private static float LargestMagnitude(float* x, long start, long end)
+    /// <summary>max |x| over the elements [start, end).</summary>
+    public static float LargestMagnitude(float* x, long start, long end)
     {
         var largest = Vector256<float>.Zero;
         long i = start;

@@ -10,7 +10,7 @@ namespace QuantUNet.Torch.Quantization;
 public static class MaxAbsThreshold
 {
     /// <summary>The smallest threshold, so that an all-zero channel still has a step to divide by.</summary>
-    private const double Floor = 1e-8;
+    internal const double Floor = 1e-8;
 
     /// <summary>max |x| over every axis but <paramref name="channelAxis"/>, kept as size-1 axes so it broadcasts against x.</summary>
     public static Tensor PerChannel(Tensor x, int channelAxis) => MaxAbsFunction.apply(x, channelAxis);

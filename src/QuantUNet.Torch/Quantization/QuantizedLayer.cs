@@ -79,8 +79,9 @@ public abstract class QuantizedLayer : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         if (!QuantizationEnabled) return (norm is null ? Apply(x, weight, bias) : norm.forward(Apply(x, weight, bias))).MoveToOuterDisposeScope();
         var (input, inputScale) = inputQuantizer.FakeQuantize(x);
-        var (foldedWeight, foldedBias) = FoldedFloatWeights();
-        var (quantizedWeight, weightScale) = weightQuantizer.FakeQuantize(foldedWeight);
+        var gain = FoldGain();
+        var foldedBias = gain is null ? bias : FoldedBias(gain);
+        var (quantizedWeight, weightScale) = weightQuantizer.FakeQuantize(weight, gain);
         var biasScale = inputScale * weightScale.flatten();
         var quantizedBias = IntQuant.RoundSte(foldedBias / biasScale) * biasScale;
         return Apply(input, quantizedWeight, quantizedBias).MoveToOuterDisposeScope();
@@ -94,12 +95,16 @@ public abstract class QuantizedLayer : nn.Module<Tensor, Tensor>
     /// </summary>
     public (Tensor Weight, Tensor Bias) FoldedFloatWeights()
     {
-        if (norm is null) return (weight, bias);
-        var gain = norm.weight! / norm.running_var!.Plus(norm.eps).sqrt();
-        var shape = Enumerable.Repeat(1L, (int)weight.dim()).ToArray();
-        shape[weightQuantizer.OutputChannelAxis] = -1;
-        return (weight * gain.reshape(shape), norm.bias!.Plus(bias.Minus(norm.running_mean!) * gain));
+        var gain = FoldGain();
+        if (gain is null) return (weight, bias);
+        return (weight * gain.reshape(weightQuantizer.ChannelShape(weight.dim())), FoldedBias(gain));
     }
+
+    /// <summary>The fold's per-channel gain g = gamma / sqrt(var + eps), shape [C]; null without a BatchNorm.</summary>
+    internal Tensor? FoldGain() => norm is null ? null : norm.weight! / norm.running_var!.Plus(norm.eps).sqrt();
+
+    /// <summary>The folded bias beta + (b - mean) g.</summary>
+    private Tensor FoldedBias(Tensor gain) => norm!.bias!.Plus(bias.Minus(norm.running_mean!) * gain);
 
     /// <summary>The float operation itself.</summary>
     protected abstract Tensor Apply(Tensor input, Tensor weight, Tensor bias);

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace QuantUNet.Torch.Quantization;
@@ -32,6 +33,33 @@ public sealed class WeightQuantizer : Quantizer
     /// <summary>The learned per-channel threshold; null with <see cref="WeightScaling.MaxAbs"/>.</summary>
     public LearnedThreshold? LearnedThreshold => learnedThreshold;
 
+    /// <summary>
+    /// The weights times a per-channel gain (a BatchNorm folded in; null for none), quantized: the dequantized folded
+    /// weights and their step. What <c>FakeQuantize(weight * gain)</c> gives, value for value; with max-abs scaling on CPU
+    /// float32 convolution weights as one autograd node (<see cref="FoldedWeightKernel"/>), the weight path being a
+    /// fixed cost of every QAT step.
+    /// </summary>
+    /// <param name="weight">The float weights.</param>
+    /// <param name="gain">One gain per output channel, shape [C], or null.</param>
+    internal (Tensor Value, Tensor Scale) FakeQuantize(Tensor weight, Tensor? gain)
+    {
+        if (learnedThreshold is not null || !FoldedWeightKernel.Supports(weight, OutputChannelAxis, gain))
+            return FakeQuantize(gain is null ? weight : weight * gain.reshape(ChannelShape(weight.dim())));
+        using var scope = NewDisposeScope();
+        var bits = Bitwidth.Bits();
+        var (low, high) = Range.Bounds((int)bits.item<float>());
+        var outputs = FoldedWeightFunction.apply(weight, gain ?? ones(weight.shape[OutputChannelAxis]), Range.Max(bits), OutputChannelAxis, (float)low, (float)high);
+        return (outputs[0].MoveToOuterDisposeScope(), outputs[1].MoveToOuterDisposeScope());
+    }
+
+    /// <summary>[1, .., C, .., 1]: a per-channel value shaped to broadcast against the weights.</summary>
+    internal long[] ChannelShape(long rank)
+    {
+        var shape = Enumerable.Repeat(1L, (int)rank).ToArray();
+        shape[OutputChannelAxis] = -1;
+        return shape;
+    }
+
     /// <inheritdoc/>
     protected override Tensor Threshold(Tensor weight)
     {
@@ -42,5 +70,45 @@ public sealed class WeightQuantizer : Quantizer
             learnedThreshold.InitializeFrom(start);
         }
         return learnedThreshold.Value;
+    }
+}
+
+/// <summary>
+/// (w g quantized, its step) from the weights w, the gains g and the code bound N(b), as one autograd node over
+/// <see cref="FoldedWeightKernel"/>: gradients for w, g and N(b), none for the axis and the numeric bounds.
+/// </summary>
+internal sealed class FoldedWeightFunction : autograd.MultiTensorFunction<FoldedWeightFunction>
+{
+    private static readonly float Floor = (float)MaxAbsThreshold.Floor;
+
+    public override string Name => "FoldedWeightQuant";
+
+    public override List<Tensor> forward(autograd.AutogradContext ctx, params object[] vars)
+    {
+        var (weight, gain, bound) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2]);
+        int axis = (int)vars[3];
+        float low = (float)vars[4], high = (float)vars[5];
+        var (value, state) = FoldedWeightKernel.Forward(weight, axis, gain.contiguous().data<float>().ToArray(), bound.item<float>(), low, high, Floor);
+        // An unused step's gradient comes as an undefined tensor, not as zeros made from a copy of the step that
+        // TorchSharp keeps for the purpose in the caller's dispose scope (freed by the time backward runs).
+        ctx.set_materialize_grads(false);
+        ctx.save_for_backward([weight]);
+        ctx.save_data("state", state);
+        ctx.save_data("axis", axis);
+        ctx.save_data("low", low);
+        ctx.save_data("high", high);
+        var stepShape = Enumerable.Repeat(1L, (int)weight.dim()).ToArray();
+        stepShape[axis] = state.Steps.Length;
+        return [value, tensor(state.Steps).reshape(stepShape)];
+    }
+
+    public override List<Tensor> backward(autograd.AutogradContext ctx, List<Tensor> gradients)
+    {
+        var weight = ctx.get_saved_variables()[0];
+        var state = (FoldedWeightKernel.Folded)ctx.get_data("state");
+        var stepGradient = gradients[1] is { IsInvalid: false } given ? given.contiguous().data<float>().ToArray() : null;
+        var (gradWeight, gradGain, gradBound) = FoldedWeightKernel.Backward(gradients[0], stepGradient, weight, (int)ctx.get_data("axis"),
+            state, (float)ctx.get_data("low"), (float)ctx.get_data("high"), Floor);
+        return [gradWeight, gradGain, gradBound, null!, null!, null!];
     }
 }
