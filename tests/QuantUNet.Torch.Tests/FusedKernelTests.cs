@@ -108,6 +108,9 @@ public sealed class FusedKernelTests
         Assert.IsFalse(FakeQuantKernel.Supports(transposedWeights, ones(1, 4, 1, 1)), "runs of 4");
         Assert.IsFalse(MaxAbsKernel.Supports(transposedWeights, 1), "runs of 4");
         Assert.IsTrue(MaxAbsKernel.Supports(randn(4, 2, 3, 3), 0));
+        Assert.IsFalse(FoldedWeightKernel.Supports(transposedWeights, 1, null), "runs of 4");
+        Assert.IsFalse(FoldedWeightKernel.Supports(randn(4, 2, 3, 3), 0, ones(4, dtype: ScalarType.Float64)), "a float64 gain");
+        Assert.IsTrue(FoldedWeightKernel.Supports(randn(4, 2, 3, 3), 0, ones(4)));
     }
 
     /// <summary>Maxima and their gradient against autograd's clamp_min(amax(|x|)), with ties of both signs and an all-zero channel.</summary>
@@ -142,13 +145,13 @@ public sealed class FusedKernelTests
     /// The fused weight path (fold, max-abs threshold, quantize as one node) against the composed ops on every layer it
     /// takes of a width-16 U-Net (layers over several work items) with trained-looking BatchNorms (negative gains among
     /// them) and a tie of both signs at a channel's largest magnitude: values and steps bit for bit, gradients for the
-    /// weights, the BatchNorm scale and the bitwidth as the composed graph gives them, with the step's gradient from
-    /// elsewhere or none.
+    /// weights, the BatchNorm scale and the bitwidth as the composed graph gives them, whichever outputs the loss uses.
     /// </summary>
     [TestMethod]
-    [DataRow(true, DisplayName = "the step used downstream, as the bias uses it")]
-    [DataRow(false, DisplayName = "the step unused")]
-    public void TheFoldedWeightPathIsTheComposedOnes(bool stepUsed)
+    [DataRow(true, true, DisplayName = "both outputs used, as a layer uses them")]
+    [DataRow(true, false, DisplayName = "the step unused")]
+    [DataRow(false, true, DisplayName = "the values unused")]
+    public void TheFoldedWeightPathIsTheComposedOnes(bool valueUsed, bool stepUsed)
     {
         using var model = SegmentationTrainer.CreateModel(new ArchitectureOptions { InputChannels = 1, BaseWidth = 16, Quantize = true }, 7);
         BatchNormStatistics.Randomize(model, 5);
@@ -175,7 +178,12 @@ public sealed class FusedKernelTests
 
             var upstreamValue = randn(value.shape, generator: generator);
             var upstreamStep = randn(step.shape, generator: generator);
-            Tensor Loss(Tensor v, Tensor s) => stepUsed ? (v * upstreamValue).sum().Plus((s * upstreamStep).sum()) : (v * upstreamValue).sum();
+            Tensor Loss(Tensor v, Tensor s) => (valueUsed, stepUsed) switch
+            {
+                (true, true) => (v * upstreamValue).sum().Plus((s * upstreamStep).sum()),
+                (true, false) => (v * upstreamValue).sum(),
+                _ => (s * upstreamStep).sum(),
+            };
             List<Tensor> inputs = [layer.Weight, quantizer.Bitwidth.Offset, .. layer.Norm is { } norm ? new[] { norm.weight! } : []];
             var gradients = autograd.grad([Loss(value, step)], inputs);
             var expected = autograd.grad([Loss(expectedValue, expectedStep)], inputs);

@@ -49,20 +49,13 @@ internal static unsafe class FoldedWeightKernel
         weight = weight.contiguous();
         var layout = ChannelLayout.Along(weight, channelAxis);
         nint w = TensorMemory.Address(weight);
-        var perItem = new float[layout.Items * layout.Channels];
-        Parallel.For(0, layout.Items, layout.Parallelism(), item =>
-        {
-            foreach (var (start, end, channel) in layout.Runs(item))
-                perItem[item * layout.Channels + channel] = Math.Max(perItem[item * layout.Channels + channel], MaxAbsKernel.LargestMagnitude((float*)w, start, end));
-        });
+        var largestWeights = MaxAbsKernel.LargestMagnitudes(w, layout);
         var largest = new float[layout.Channels];
         var thresholds = new float[layout.Channels];
         var steps = new float[layout.Channels];
         for (int c = 0; c < layout.Channels; c++)
         {
-            float largestWeight = 0;
-            for (int item = 0; item < layout.Items; item++) largestWeight = Math.Max(largestWeight, perItem[item * layout.Channels + c]);
-            largest[c] = largestWeight * MathF.Abs(gains[c]);
+            largest[c] = largestWeights[c] * MathF.Abs(gains[c]);
             thresholds[c] = Math.Max(largest[c], floor);
             steps[c] = thresholds[c] / bound;
         }

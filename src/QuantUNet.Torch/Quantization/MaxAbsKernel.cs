@@ -26,16 +26,8 @@ internal static unsafe class MaxAbsKernel
     {
         x = x.contiguous();
         var layout = ChannelLayout.Along(x, channelAxis);
-        var perItem = new float[layout.Items * layout.Channels];
         nint values = TensorMemory.Address(x);
-        Parallel.For(0, layout.Items, layout.Parallelism(), item =>
-        {
-            foreach (var (start, end, channel) in layout.Runs(item))
-                perItem[item * layout.Channels + channel] = Math.Max(perItem[item * layout.Channels + channel], LargestMagnitude((float*)values, start, end));
-        });
-        var largest = new float[layout.Channels];
-        for (int item = 0; item < layout.Items; item++)
-            for (int c = 0; c < layout.Channels; c++) largest[c] = Math.Max(largest[c], perItem[item * layout.Channels + c]);
+        var largest = LargestMagnitudes(values, layout);
         var maxima = new Maxima(largest, AtLargest((float*)values, layout, largest), x.shape);
         GC.KeepAlive(x); // a contiguous copy's memory must outlive the reads through a pointer
         return maxima;
@@ -91,8 +83,22 @@ internal static unsafe class MaxAbsKernel
         return found;
     }
 
-    /// <summary>max |x| over the elements [start, end).</summary>
-    public static float LargestMagnitude(float* x, long start, long end)
+    /// <summary>max |x| of each channel of the contiguous float32 tensor at <paramref name="x"/>, in one read.</summary>
+    public static float[] LargestMagnitudes(nint x, ChannelLayout layout)
+    {
+        var perItem = new float[layout.Items * layout.Channels];
+        Parallel.For(0, layout.Items, layout.Parallelism(), item =>
+        {
+            foreach (var (start, end, channel) in layout.Runs(item))
+                perItem[item * layout.Channels + channel] = Math.Max(perItem[item * layout.Channels + channel], LargestMagnitude((float*)x, start, end));
+        });
+        var largest = new float[layout.Channels];
+        for (int item = 0; item < layout.Items; item++)
+            for (int c = 0; c < layout.Channels; c++) largest[c] = Math.Max(largest[c], perItem[item * layout.Channels + c]);
+        return largest;
+    }
+
+    private static float LargestMagnitude(float* x, long start, long end)
     {
         var largest = Vector256<float>.Zero;
         long i = start;

@@ -89,8 +89,8 @@ internal sealed class FoldedWeightFunction : autograd.MultiTensorFunction<Folded
         int axis = (int)vars[3];
         float low = (float)vars[4], high = (float)vars[5];
         var (value, state) = FoldedWeightKernel.Forward(weight, axis, gain.contiguous().data<float>().ToArray(), bound.item<float>(), low, high, Floor);
-        // An unused step's gradient comes as an undefined tensor, not as zeros made from a copy of the step that
-        // TorchSharp keeps for the purpose in the caller's dispose scope (freed by the time backward runs).
+        // An unused output's gradient comes as an undefined tensor, not as zeros made from the empty copy of the output
+        // that TorchSharp keeps for the purpose in the caller's dispose scope (freed by the time backward runs).
         ctx.set_materialize_grads(false);
         ctx.save_for_backward([weight]);
         ctx.save_data("state", state);
@@ -106,8 +106,9 @@ internal sealed class FoldedWeightFunction : autograd.MultiTensorFunction<Folded
     {
         var weight = ctx.get_saved_variables()[0];
         var state = (FoldedWeightKernel.Folded)ctx.get_data("state");
-        var stepGradient = gradients[1] is { IsInvalid: false } given ? given.contiguous().data<float>().ToArray() : null;
-        var (gradWeight, gradGain, gradBound) = FoldedWeightKernel.Backward(gradients[0], stepGradient, weight, (int)ctx.get_data("axis"),
+        var valueGradient = gradients[0] is { IsInvalid: false } value ? value : zeros_like(weight);
+        var stepGradient = gradients[1] is { IsInvalid: false } step ? step.contiguous().data<float>().ToArray() : null;
+        var (gradWeight, gradGain, gradBound) = FoldedWeightKernel.Backward(valueGradient, stepGradient, weight, (int)ctx.get_data("axis"),
             state, (float)ctx.get_data("low"), (float)ctx.get_data("high"), Floor);
         return [gradWeight, gradGain, gradBound, null!, null!, null!];
     }
