@@ -106,21 +106,22 @@ public sealed class FusedKernelTests
         Assert.IsFalse(FakeQuantKernel.Supports(randn(8, dtype: ScalarType.Float64), tensor(0.1, dtype: ScalarType.Float64)), "float64");
         var transposedWeights = randn(8, 4, 2, 2);
         Assert.IsFalse(FakeQuantKernel.Supports(transposedWeights, ones(1, 4, 1, 1)), "runs of 4");
-        Assert.IsFalse(MaxAbsKernel.Supports(transposedWeights, 1), "runs of 4");
-        Assert.IsTrue(MaxAbsKernel.Supports(randn(4, 2, 3, 3), 0));
-        Assert.IsFalse(FoldedWeightKernel.Supports(transposedWeights, 1, null), "runs of 4");
+        Assert.IsTrue(MaxAbsKernel.Supports(transposedWeights, 1), "runs of 4: the weight kernels take them");
+        Assert.IsFalse(MaxAbsKernel.Supports(randn(4, 2, 3, 3, dtype: ScalarType.Float64), 0), "float64");
+        Assert.IsTrue(FoldedWeightKernel.Supports(transposedWeights, 1, null), "runs of 4");
         Assert.IsFalse(FoldedWeightKernel.Supports(randn(4, 2, 3, 3), 0, ones(4, dtype: ScalarType.Float64)), "a float64 gain");
         Assert.IsTrue(FoldedWeightKernel.Supports(randn(4, 2, 3, 3), 0, ones(4)));
     }
 
     /// <summary>Maxima and their gradient against autograd's clamp_min(amax(|x|)), with ties of both signs and an all-zero channel.</summary>
     [TestMethod]
-    [DataRow(0)]
-    [DataRow(1)]
-    public void TheMaxAbsKernelIsAutogradsAmax(int axis)
+    [DataRow(0, 3)]
+    [DataRow(1, 3)]
+    [DataRow(1, 2, DisplayName = "transposed-convolution weights: runs of 4")]
+    public void TheMaxAbsKernelIsAutogradsAmax(int axis, int kernelSize)
     {
         using var scope = NewDisposeScope();
-        var x = randn(6, 5, 3, 3, generator: new TorchSharp.torch.Generator(11));
+        var x = randn(6, 5, kernelSize, kernelSize, generator: new TorchSharp.torch.Generator(11));
         using (no_grad())
         {
             // Channel 1 along the axis: a tie between +5 and -5; channel 2: all zero (held at the floor).
@@ -195,7 +196,7 @@ public sealed class FusedKernelTests
                 Assert.IsLessThan(1e-4f * scale, error, $"{layer.GetName()}: gradient {i} off by {error} (largest {scale})");
             }
         }
-        Assert.AreEqual(19, fused, "the 3x3 and 1x1 convolutions; the four transposed convolutions keep the composed ops");
+        Assert.AreEqual(23, fused, "every layer: the 3x3 and 1x1 convolutions and the four transposed convolutions (runs of 4)");
     }
 
     private static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();

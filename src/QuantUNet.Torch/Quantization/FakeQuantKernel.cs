@@ -21,7 +21,7 @@ internal static unsafe class FakeQuantKernel
     /// <summary>
     /// Whether the kernel takes x and its step: float32 on the CPU, the step one value or one per channel along one axis
     /// with each channel's runs at least a vector long (the transposed convolutions' 2x2 weights, runs of 4, are left to
-    /// the composed ops, which are as fast there).
+    /// the composed ops when their thresholds are learned; with max-abs thresholds they go through FoldedWeightKernel).
     /// </summary>
     public static bool Supports(Tensor x, Tensor scale) =>
         TensorMemory.IsCpuFloat32(x) && TensorMemory.IsCpuFloat32(scale)

@@ -11,9 +11,11 @@ namespace QuantUNet.Torch.Quantization;
 /// </summary>
 internal static unsafe class MaxAbsKernel
 {
-    /// <summary>Whether the kernel takes x with channels along <paramref name="channelAxis"/>: CPU float32, each channel's runs at least a vector long.</summary>
-    public static bool Supports(Tensor x, int channelAxis) =>
-        TensorMemory.IsCpuFloat32(x) && ChannelLayout.Along(x, channelAxis).Inner >= Vector256<float>.Count;
+    /// <summary>
+    /// Whether the kernel takes x with channels along <paramref name="channelAxis"/>: CPU float32, any layout. Runs
+    /// shorter than a vector (the transposed convolutions' 2x2 weights, runs of 4) go through the scalar tails.
+    /// </summary>
+    public static bool Supports(Tensor x, int channelAxis) => TensorMemory.IsCpuFloat32(x);
 
     /// <summary>Each channel's largest magnitude and the elements that have it: what the gradient needs.</summary>
     /// <param name="Largest">max |x| of each channel.</param>
