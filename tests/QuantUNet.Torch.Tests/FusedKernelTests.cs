@@ -199,6 +199,50 @@ public sealed class FusedKernelTests
         Assert.AreEqual(23, fused, "every layer: the 3x3 and 1x1 convolutions and the four transposed convolutions (runs of 4)");
     }
 
+    /// <summary>
+    /// The model's forward pass computes its 46 widths as one stacked computation (<see cref="QuantizerWidth"/>); each
+    /// layer run on its own computes its own. Both give the same output and the same gradient for every parameter, bit
+    /// for bit, with widths spread over their ranges (one at its minimum, where |offset| has no gradient), and the
+    /// bitwidth term is the per-width mean it replaced.
+    /// </summary>
+    [TestMethod]
+    public void TheStackedWidthsAreEachQuantizersOwn()
+    {
+        using var model = SegmentationTrainer.CreateModel(new ArchitectureOptions { InputChannels = 1, BaseWidth = 8, Quantize = true }, 3);
+        BatchNormStatistics.Randomize(model, 4);
+        model.eval(); // no threshold calibration, so both passes see the same thresholds
+        var quantizers = model.Layers.SelectMany(l => new Quantizer[] { l.InputQuantizer, l.WeightQuantizer }).ToList();
+        using (no_grad())
+            for (int i = 0; i < quantizers.Count; i++)
+            {
+                var bitwidth = quantizers[i].Bitwidth;
+                bitwidth.Offset.copy_(tensor((float)(i % 7 * 0.37 % (bitwidth.MaxBits - bitwidth.MinBits))));
+            }
+        var generator = new TorchSharp.torch.Generator(5);
+        var images = rand([2, 1, 32, 32], generator: generator);
+        var upstream = randn([2, 1, 32, 32], generator: generator);
+        var named = model.named_parameters().Where(p => p.parameter.requires_grad).ToList();
+        List<Tensor> parameters = [.. named.Select(p => (Tensor)p.parameter)];
+
+        var stacked = model.forward(images);
+        var perLayer = model.Execute(model.Normalize(images), model.Apply);
+        Assert.IsTrue(Same(stacked, perLayer), "the outputs");
+        var gradients = autograd.grad([(stacked * upstream).sum()], parameters, allow_unused: true);
+        var expected = autograd.grad([(perLayer * upstream).sum()], parameters, allow_unused: true);
+        for (int i = 0; i < parameters.Count; i++)
+            Assert.IsTrue(Same(gradients[i], expected[i]), $"the gradient of {named[i].name}");
+        Assert.IsTrue(quantizers.Any(q => q.Bitwidth.Offset.item<float>() == 0), "a width at its minimum");
+
+        var widths = model.Layers.Select(l => l.WeightQuantizer.Bitwidth).ToList();
+        var offsets = widths.Select(w => (Tensor)w.Offset).ToList();
+        var term = BitwidthLoss.Compute(model, new TrainingOptions { PenalizeActivationBits = false });
+        var perWidth = stack(widths.Select(w => w.Bits().DividedBy(w.MaxBits))).mean();
+        Assert.AreEqual(perWidth.item<float>(), term.item<float>(), "the bitwidth term");
+        var termGradients = autograd.grad([term], offsets);
+        var perWidthGradients = autograd.grad([perWidth], offsets);
+        for (int i = 0; i < offsets.Count; i++) Assert.IsTrue(Same(termGradients[i], perWidthGradients[i]), $"the term's gradient for width {i}");
+    }
+
     private static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
 
     /// <summary>Normal values spread over the range with some beyond both bounds, and 64 exactly half a step off the grid.</summary>

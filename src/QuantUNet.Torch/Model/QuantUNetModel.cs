@@ -84,7 +84,10 @@ public sealed class QuantUNetModel : nn.Module<Tensor, Tensor>
     {
         CheckInput(input);
         using var scope = NewDisposeScope();
-        return Execute(Normalize(input), Apply).MoveToOuterDisposeScope();
+        if (!quantize) return Execute(Normalize(input), Apply).MoveToOuterDisposeScope();
+        // The 46 widths in one computation rather than each quantizer its own (QuantizerWidth.Of): same values, same gradients.
+        var widths = QuantizerWidth.Of([.. ordered.Select(l => (Quantizer)l.InputQuantizer), .. ordered.Select(l => (Quantizer)l.WeightQuantizer)]);
+        return Execute(Normalize(input), (index, x) => ordered[index].Quantized(x, widths[index], widths[ordered.Length + index])).MoveToOuterDisposeScope();
     }
 
     /// <summary>

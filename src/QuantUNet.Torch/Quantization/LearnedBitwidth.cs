@@ -48,6 +48,20 @@ public sealed class LearnedBitwidth : nn.Module
         return IntQuant.RoundSte(offset.abs().Plus(MinBits).ClampBetween(MinBits, MaxBits)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// <see cref="Bits"/> of several widths as one vector [n], computed by the same float32 operations elementwise (the
+    /// straight-through rounding of |offset| + MinBits clamped to [MinBits, MaxBits]): the same values and gradients in a
+    /// handful of tensor operations however many widths there are.
+    /// </summary>
+    internal static Tensor Stacked(IReadOnlyList<LearnedBitwidth> widths)
+    {
+        using var scope = NewDisposeScope(); // holds the intermediate tensors for their calls (see ScalarArguments)
+        var low = tensor(widths.Select(w => (float)w.MinBits).ToArray());
+        var high = tensor(widths.Select(w => (float)w.MaxBits).ToArray());
+        var offsets = stack(widths.Select(w => (Tensor)w.offset).ToList());
+        return IntQuant.RoundSte(offsets.abs().Plus(low).clamp(low, high)).MoveToOuterDisposeScope();
+    }
+
     /// <summary>The current bitwidth as an integer, for reports and export.</summary>
     public int Current
     {

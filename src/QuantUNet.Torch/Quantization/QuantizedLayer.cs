@@ -78,10 +78,17 @@ public abstract class QuantizedLayer : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         if (!QuantizationEnabled) return (norm is null ? Apply(x, weight, bias) : norm.forward(Apply(x, weight, bias))).MoveToOuterDisposeScope();
-        var (input, inputScale) = inputQuantizer.FakeQuantize(x);
+        return Quantized(x, QuantizerWidth.Of(inputQuantizer), QuantizerWidth.Of(weightQuantizer)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The quantized layer's output at its quantizers' widths computed beforehand, as the model's forward pass runs it.</summary>
+    internal Tensor Quantized(Tensor x, QuantizerWidth inputWidth, QuantizerWidth weightWidth)
+    {
+        using var scope = NewDisposeScope();
+        var (input, inputScale) = inputQuantizer.FakeQuantize(x, inputWidth);
         var gain = FoldGain();
         var foldedBias = gain is null ? bias : FoldedBias(gain);
-        var (quantizedWeight, weightScale) = weightQuantizer.FakeQuantize(weight, gain);
+        var (quantizedWeight, weightScale) = weightQuantizer.FakeQuantize(weight, gain, weightWidth);
         var biasScale = inputScale * weightScale.flatten();
         var quantizedBias = IntQuant.RoundSte(foldedBias / biasScale) * biasScale;
         return Apply(input, quantizedWeight, quantizedBias).MoveToOuterDisposeScope();

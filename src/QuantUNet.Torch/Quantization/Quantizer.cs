@@ -30,10 +30,16 @@ public abstract class Quantizer : nn.Module<Tensor, Tensor>
     public (Tensor Value, Tensor Scale) FakeQuantize(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var b = bits.Bits();
-        var max = Range.Max(b);
-        var scale = Threshold(x) / max;
-        var value = IntQuant.FakeQuantize(x, scale, Range.Min(b), max, Range, (int)b.item<float>());
+        var (value, scale) = FakeQuantize(x, QuantizerWidth.Of(this));
+        return (value.MoveToOuterDisposeScope(), scale.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The dequantized tensor and its step at a width computed beforehand (<see cref="QuantizerWidth.Of(IReadOnlyList{Quantizer})"/>).</summary>
+    internal (Tensor Value, Tensor Scale) FakeQuantize(Tensor x, QuantizerWidth width)
+    {
+        using var scope = NewDisposeScope();
+        var scale = Threshold(x) / width.Bound;
+        var value = IntQuant.FakeQuantize(x, scale, Range.Min(width.Bits), width.Bound, Range, width.Current);
         return (value.MoveToOuterDisposeScope(), scale.MoveToOuterDisposeScope());
     }
 

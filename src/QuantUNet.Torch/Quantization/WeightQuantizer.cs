@@ -43,12 +43,19 @@ public sealed class WeightQuantizer : Quantizer
     /// <param name="gain">One gain per output channel, shape [C], or null.</param>
     internal (Tensor Value, Tensor Scale) FakeQuantize(Tensor weight, Tensor? gain)
     {
-        if (learnedThreshold is not null || !FoldedWeightKernel.Supports(weight, OutputChannelAxis, gain))
-            return FakeQuantize(gain is null ? weight : weight * gain.reshape(ChannelShape(weight.dim())));
         using var scope = NewDisposeScope();
-        var bits = Bitwidth.Bits();
-        var (low, high) = Range.Bounds((int)bits.item<float>());
-        var outputs = FoldedWeightFunction.apply(weight, gain ?? ones(weight.shape[OutputChannelAxis]), Range.Max(bits), OutputChannelAxis, (float)low, (float)high);
+        var (value, scale) = FakeQuantize(weight, gain, QuantizerWidth.Of(this));
+        return (value.MoveToOuterDisposeScope(), scale.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The same at a width computed beforehand (<see cref="QuantizerWidth.Of(IReadOnlyList{Quantizer})"/>).</summary>
+    internal (Tensor Value, Tensor Scale) FakeQuantize(Tensor weight, Tensor? gain, QuantizerWidth width)
+    {
+        if (learnedThreshold is not null || !FoldedWeightKernel.Supports(weight, OutputChannelAxis, gain))
+            return FakeQuantize(gain is null ? weight : weight * gain.reshape(ChannelShape(weight.dim())), width);
+        using var scope = NewDisposeScope();
+        var (low, high) = Range.Bounds(width.Current);
+        var outputs = FoldedWeightFunction.apply(weight, gain ?? ones(weight.shape[OutputChannelAxis]), width.Bound, OutputChannelAxis, (float)low, (float)high);
         return (outputs[0].MoveToOuterDisposeScope(), outputs[1].MoveToOuterDisposeScope());
     }
 

@@ -53,8 +53,8 @@ public static class BitwidthLoss
 
     /// <summary>The plain mean of the widths over their maximum, or its excess over the target.</summary>
     private static Tensor Term(IReadOnlyList<LearnedBitwidth> widths, double? target) => target is null
-        ? stack(widths.Select(w => w.Bits().DividedBy(w.MaxBits))).mean()
-        : Hinge(stack(widths.Select(w => w.Bits())).mean(), target).DividedBy(widths.Max(w => w.MaxBits));
+        ? LearnedBitwidth.Stacked(widths).div(tensor(widths.Select(w => (float)w.MaxBits).ToArray())).mean()
+        : Hinge(LearnedBitwidth.Stacked(widths).mean(), target).DividedBy(widths.Max(w => w.MaxBits));
 
     private static Tensor Hinge(Tensor average, double? target)
     {
