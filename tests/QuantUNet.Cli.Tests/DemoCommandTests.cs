@@ -57,6 +57,14 @@ public sealed class DemoCommandTests
     }
 
     [TestMethod]
+    [DataRow(-0.0189, "-1.89 points")]
+    [DataRow(0.0123, "+1.23 points")]
+    [DataRow(-0.00001, "0.00 points", DisplayName = "a loss that rounds to zero has no sign")]
+    [DataRow(0.0, "0.00 points")]
+    public void DifferencesAreSignedPercentagePoints(double difference, string expected) =>
+        Assert.AreEqual(expected, DemoReport.Points(difference));
+
+    [TestMethod]
     public void SpreadOverSeedsIsMeanSampleDeviationAndRange()
     {
         var spread = DemoReport.Spread.Of([0.90, 0.94, 0.92]);

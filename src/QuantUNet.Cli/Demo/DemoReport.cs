@@ -135,6 +135,10 @@ internal sealed record DemoReport
     /// <exception cref="InvalidDataException">The file is not a demo report; the message names it.</exception>
     public static DemoReport Load(string path) => Report.RunFile.Read<DemoReport>(path, "demo report");
 
+    /// <summary>A difference of two fractions in percentage points, signed; one that rounds to zero reads "0.00", not "-0.00".</summary>
+    internal static string Points(double difference) =>
+        (difference * 100).ToString("+0.00;-0.00;0.00", CultureInfo.InvariantCulture) + " points";
+
     public string Markdown()
     {
         var c = CultureInfo.InvariantCulture;
@@ -148,7 +152,7 @@ internal sealed record DemoReport
         md.AppendLine();
         md.AppendLine("| held-out | float U-Net | QuantU-Net | difference |");
         md.AppendLine("|---|---|---|---|");
-        void Row(string name, double f, double q) => md.AppendLine(c, $"| {name} | {f * 100:F2}% | {q * 100:F2}% | {(q - f) * 100:+0.00;-0.00} points |");
+        void Row(string name, double f, double q) => md.AppendLine(c, $"| {name} | {f * 100:F2}% | {q * 100:F2}% | {Points(q - f)} |");
         Row("Dice (pooled)", Float.Dice, Quantized.Dice);
         Row("mean Dice per image", Float.MeanDice, Quantized.MeanDice);
         Row("IoU", Float.IoU, Quantized.IoU);
@@ -188,8 +192,8 @@ internal sealed record DemoReport
         md.AppendLine("| held-out | float U-Net | QuantU-Net | difference of the means |");
         md.AppendLine("|---|---|---|---|");
         static string Percent(Spread s, IFormatProvider c) => string.Format(c, "{0:F2}% ± {1:F2} [{2:F2}, {3:F2}]", s.Mean * 100, s.StandardDeviation * 100, s.Min * 100, s.Max * 100);
-        md.AppendLine(c, $"| Dice (pooled) | {Percent(seeds.FloatDice, c)} | {Percent(seeds.QuantizedDice, c)} | {(seeds.QuantizedDice.Mean - seeds.FloatDice.Mean) * 100:+0.00;-0.00} points |");
-        md.AppendLine(c, $"| mean Dice per image | {Percent(seeds.FloatMeanDice, c)} | {Percent(seeds.QuantizedMeanDice, c)} | {(seeds.QuantizedMeanDice.Mean - seeds.FloatMeanDice.Mean) * 100:+0.00;-0.00} points |");
+        md.AppendLine(c, $"| Dice (pooled) | {Percent(seeds.FloatDice, c)} | {Percent(seeds.QuantizedDice, c)} | {Points(seeds.QuantizedDice.Mean - seeds.FloatDice.Mean)} |");
+        md.AppendLine(c, $"| mean Dice per image | {Percent(seeds.FloatMeanDice, c)} | {Percent(seeds.QuantizedMeanDice, c)} | {Points(seeds.QuantizedMeanDice.Mean - seeds.FloatMeanDice.Mean)} |");
         md.AppendLine(c, $"| average weight bits | 32 | {seeds.AverageWeightBits.Mean:F2} ± {seeds.AverageWeightBits.StandardDeviation:F2} [{seeds.AverageWeightBits.Min:F2}, {seeds.AverageWeightBits.Max:F2}] | |");
         md.AppendLine(c, $"| average activation bits | 32 | {seeds.AverageActivationBits.Mean:F2} ± {seeds.AverageActivationBits.StandardDeviation:F2} [{seeds.AverageActivationBits.Min:F2}, {seeds.AverageActivationBits.Max:F2}] | |");
         md.AppendLine();
