@@ -56,9 +56,9 @@ public sealed class LearnedBitwidth : nn.Module
     internal static Tensor Stacked(IReadOnlyList<LearnedBitwidth> widths)
     {
         using var scope = NewDisposeScope(); // holds the intermediate tensors for their calls (see ScalarArguments)
-        var low = tensor(widths.Select(w => (float)w.MinBits).ToArray());
-        var high = tensor(widths.Select(w => (float)w.MaxBits).ToArray());
         var offsets = stack(widths.Select(w => (Tensor)w.offset).ToList());
+        var low = tensor(widths.Select(w => (float)w.MinBits).ToArray(), device: offsets.device);
+        var high = tensor(widths.Select(w => (float)w.MaxBits).ToArray(), device: offsets.device);
         return IntQuant.RoundSte(offsets.abs().Plus(low).clamp(low, high)).MoveToOuterDisposeScope();
     }
 

@@ -23,7 +23,7 @@ internal readonly record struct QuantizerWidth(Tensor Bits, Tensor Bound, int Cu
         using var scope = NewDisposeScope();
         var bits = LearnedBitwidth.Stacked(quantizers.Select(q => q.Bitwidth).ToList());
         // N(b) = 2^(b - 1) - 1 (signed narrow) or 2^b - 1 (unsigned): b - 0 is b, so the unsigned ones are unchanged.
-        var shift = tensor(quantizers.Select(q => q.Range == IntegerRange.SignedNarrow ? 1f : 0f).ToArray());
+        var shift = tensor(quantizers.Select(q => q.Range == IntegerRange.SignedNarrow ? 1f : 0f).ToArray(), device: bits.device);
         var bounds = exp2(bits.Minus(shift)).Minus(1);
         using var values = bits.detach();
         var current = values.data<float>().ToArray();

@@ -52,9 +52,13 @@ public static class BitwidthLoss
     }
 
     /// <summary>The plain mean of the widths over their maximum, or its excess over the target.</summary>
-    private static Tensor Term(IReadOnlyList<LearnedBitwidth> widths, double? target) => target is null
-        ? LearnedBitwidth.Stacked(widths).div(tensor(widths.Select(w => (float)w.MaxBits).ToArray())).mean()
-        : Hinge(LearnedBitwidth.Stacked(widths).mean(), target).DividedBy(widths.Max(w => w.MaxBits));
+    private static Tensor Term(IReadOnlyList<LearnedBitwidth> widths, double? target)
+    {
+        var bits = LearnedBitwidth.Stacked(widths);
+        return target is null
+            ? bits.div(tensor(widths.Select(w => (float)w.MaxBits).ToArray(), device: bits.device)).mean()
+            : Hinge(bits.mean(), target).DividedBy(widths.Max(w => w.MaxBits));
+    }
 
     private static Tensor Hinge(Tensor average, double? target)
     {
