@@ -31,8 +31,12 @@ public sealed class IntegerCommandTests
             long integerBytes = integer.GetProperty("modelBytes").GetInt64(), floatBytes = Field(root, "float.modelBytes").GetInt64();
             Assert.AreEqual(new FileInfo(Path.Combine(directory, "model.qint")).Length, integerBytes);
             Assert.IsGreaterThan(integerBytes, floatBytes);
-            // ONNX Runtime's fused QDQ kernels round a near-tie activation one step the other way now and then.
-            Assert.IsGreaterThanOrEqualTo(0.998, Field(root, "onnxQdq.againstInteger.maskAgreement").GetDouble());
+            // Where the integer accumulator is exactly 0 the exact logit is 0 and either mask is right (a briefly trained model
+            // can have a few such pixels); beyond those, ONNX Runtime's fused QDQ kernels round a near-tie activation one step
+            // the other way now and then.
+            var qdq = Field(root, "onnxQdq.againstInteger");
+            long qdqBeyondZero = qdq.GetProperty("maskDifferences").GetInt64() - qdq.GetProperty("maskDifferencesAtZero").GetInt64();
+            Assert.IsLessThanOrEqualTo(8L, qdqBeyondZero, "at most 0.2% of the 4096 pixels beyond exactly-zero logits");
         }
         finally
         {
