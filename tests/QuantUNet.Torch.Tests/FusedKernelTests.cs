@@ -106,11 +106,11 @@ public sealed class FusedKernelTests
         Assert.IsFalse(FakeQuantKernel.Supports(randn(8, dtype: ScalarType.Float64), tensor(0.1, dtype: ScalarType.Float64)), "float64");
         var transposedWeights = randn(8, 4, 2, 2);
         Assert.IsFalse(FakeQuantKernel.Supports(transposedWeights, ones(1, 4, 1, 1)), "runs of 4");
-        Assert.IsTrue(MaxAbsKernel.Supports(transposedWeights, 1), "runs of 4: the weight kernels take them");
-        Assert.IsFalse(MaxAbsKernel.Supports(randn(4, 2, 3, 3, dtype: ScalarType.Float64), 0), "float64");
-        Assert.IsTrue(FoldedWeightKernel.Supports(transposedWeights, 1, null), "runs of 4");
-        Assert.IsFalse(FoldedWeightKernel.Supports(randn(4, 2, 3, 3), 0, ones(4, dtype: ScalarType.Float64)), "a float64 gain");
-        Assert.IsTrue(FoldedWeightKernel.Supports(randn(4, 2, 3, 3), 0, ones(4)));
+        Assert.IsTrue(MaxAbsKernel.Supports(transposedWeights), "runs of 4: the weight kernels take them");
+        Assert.IsFalse(MaxAbsKernel.Supports(randn(4, 2, 3, 3, dtype: ScalarType.Float64)), "float64");
+        Assert.IsTrue(FoldedWeightKernel.Supports(transposedWeights, null), "runs of 4");
+        Assert.IsFalse(FoldedWeightKernel.Supports(randn(4, 2, 3, 3), ones(4, dtype: ScalarType.Float64)), "a float64 gain");
+        Assert.IsTrue(FoldedWeightKernel.Supports(randn(4, 2, 3, 3), ones(4)));
     }
 
     /// <summary>Maxima and their gradient against autograd's clamp_min(amax(|x|)), with ties of both signs and an all-zero channel.</summary>
@@ -163,7 +163,7 @@ public sealed class FusedKernelTests
             using var scope = NewDisposeScope();
             var quantizer = layer.WeightQuantizer;
             var gain = layer.FoldGain();
-            if (!FoldedWeightKernel.Supports(layer.Weight, quantizer.OutputChannelAxis, gain)) continue;
+            if (!FoldedWeightKernel.Supports(layer.Weight, gain)) continue;
             fused++;
             using (no_grad())
             {

@@ -33,8 +33,8 @@ internal static unsafe class FoldedWeightKernel
         List<(long Index, int Channel, float Value)> AtLargest, float Bound);
 
     /// <summary>Whether the kernel takes these weights: what <see cref="MaxAbsKernel"/> takes, with a CPU float32 gain if any.</summary>
-    public static bool Supports(Tensor weight, int channelAxis, Tensor? gain) =>
-        MaxAbsKernel.Supports(weight, channelAxis) && (gain is null || TensorMemory.IsCpuFloat32(gain));
+    public static bool Supports(Tensor weight, Tensor? gain) =>
+        MaxAbsKernel.Supports(weight) && (gain is null || TensorMemory.IsCpuFloat32(gain));
 
     /// <summary>The quantized folded weights s clamp(round(w g / s), low, high), and the state the backward needs.</summary>
     /// <param name="weight">The float weights, channels along <paramref name="channelAxis"/>.</param>

@@ -12,10 +12,10 @@ namespace QuantUNet.Torch.Quantization;
 internal static unsafe class MaxAbsKernel
 {
     /// <summary>
-    /// Whether the kernel takes x with channels along <paramref name="channelAxis"/>: CPU float32, any layout. Runs
-    /// shorter than a vector (the transposed convolutions' 2x2 weights, runs of 4) go through the scalar tails.
+    /// Whether the kernel takes x: CPU float32, channels along any axis. Runs shorter than a vector (the transposed
+    /// convolutions' 2x2 weights, runs of 4) go through the scalar tails.
     /// </summary>
-    public static bool Supports(Tensor x, int channelAxis) => TensorMemory.IsCpuFloat32(x);
+    public static bool Supports(Tensor x) => TensorMemory.IsCpuFloat32(x);
 
     /// <summary>Each channel's largest magnitude and the elements that have it: what the gradient needs.</summary>
     /// <param name="Largest">max |x| of each channel.</param>

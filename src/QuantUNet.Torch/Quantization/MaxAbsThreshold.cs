@@ -29,7 +29,7 @@ public static class MaxAbsThreshold
         {
             var x = (Tensor)vars[0];
             int channelAxis = (int)vars[1];
-            var maxima = MaxAbsKernel.Supports(x, channelAxis) ? MaxAbsKernel.Find(x, channelAxis) : null;
+            var maxima = MaxAbsKernel.Supports(x) ? MaxAbsKernel.Find(x, channelAxis) : null;
             ctx.save_data("maxima", maxima!);
             if (maxima is not null) return MaxAbsKernel.Values(maxima, channelAxis).ClampMin(Floor);
             var reduced = Enumerable.Range(0, (int)x.dim()).Where(a => a != channelAxis).Select(a => (long)a).ToArray();

@@ -51,7 +51,7 @@ public sealed class WeightQuantizer : Quantizer
     /// <summary>The same at a width computed beforehand (<see cref="QuantizerWidth.Of(IReadOnlyList{Quantizer})"/>).</summary>
     internal (Tensor Value, Tensor Scale) FakeQuantize(Tensor weight, Tensor? gain, QuantizerWidth width)
     {
-        if (learnedThreshold is not null || !FoldedWeightKernel.Supports(weight, OutputChannelAxis, gain))
+        if (learnedThreshold is not null || !FoldedWeightKernel.Supports(weight, gain))
             return FakeQuantize(gain is null ? weight : weight * gain.reshape(ChannelShape(weight.dim())), width);
         using var scope = NewDisposeScope();
         var (low, high) = Range.Bounds(width.Current);
