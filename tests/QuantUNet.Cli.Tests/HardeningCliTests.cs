@@ -57,6 +57,10 @@ public sealed class HardeningCliTests
             "--threads -2: the thread count (0: all cores) must be at least 0.");
         AssertOneLineError(CommandRunner.Run("predict", "--model", _model, "--input", _data, "--out", folder.File("out"), "--size", "100000"),
             "--size 100000: the side must be 1 to 8192.");
+        // A parse error: System.CommandLine writes the line to stderr (the usage to stdout) and exits with 1.
+        var badMode = CommandRunner.Run("evaluate", "--model", _model, "--data", _data, "--out", folder.File("out"), "--mode", "FakeQuantized");
+        Assert.AreEqual(1, badMode.ExitCode, badMode.Error);
+        Assert.AreEqual("--mode FakeQuantized: not one of integer, fakequant, float.", badMode.Error.Trim(), "one line, no stack trace");
         Assert.IsFalse(Directory.Exists(folder.File("out")));
     }
 

@@ -40,8 +40,15 @@ internal sealed class TrainedModel
     public static Option<ScoringMode?> ModeOption() => new("--mode")
     {
         Description = $"{string.Join(", ", ModeNames.Keys)} (default: integer for QuantU-Net, float for the float baseline).",
-        CustomParser = result => ModeNames.TryGetValue(result.Tokens[0].Value.ToLowerInvariant(), out var mode) ? mode
-            : throw new ArgumentException($"--mode {result.Tokens[0].Value}: not one of {string.Join(", ", ModeNames.Keys)}."),
+        // The names the parser takes, not the enum's, in the usage line.
+        HelpName = string.Join("|", ModeNames.Keys),
+        CustomParser = result =>
+        {
+            if (ModeNames.TryGetValue(result.Tokens[0].Value.ToLowerInvariant(), out var mode)) return mode;
+            // An error on the result, not an exception: the parser reports it as one line with exit code 1.
+            result.AddError($"--mode {result.Tokens[0].Value}: not one of {string.Join(", ", ModeNames.Keys)}.");
+            return null;
+        },
     };
 
     public static Option<int> SizeOption(string resized) => new("--size")
