@@ -40,7 +40,7 @@ public sealed class ActivationQuantizer : Quantizer
     {
         using var scope = NewDisposeScope();
         var threshold = learnedThreshold?.Value ?? (Tensor)tensor((float)fixedThreshold!.Value);
-        return (threshold / Range.Max(Bitwidth.Bits())).MoveToOuterDisposeScope();
+        return (threshold / QuantizerWidth.Of(this).Bound).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc/>

@@ -19,12 +19,7 @@ public static class IntegerRangeBounds
     /// The largest integer N(b); the step of a threshold T is T / N(b). Computed as 2^b on a float
     /// tensor so that it is differentiable in b, as Brevitas does.
     /// </summary>
-    public static Tensor Max(this IntegerRange range, Tensor bits) => range switch
-    {
-        IntegerRange.SignedNarrow => exp2(bits.Minus(1)).Minus(1),
-        IntegerRange.Unsigned => exp2(bits).Minus(1),
-        _ => throw new ArgumentOutOfRangeException(nameof(range)),
-    };
+    public static Tensor Max(this IntegerRange range, Tensor bits) => exp2(bits.Minus(range.SignBits())).Minus(1);
 
     /// <summary>The smallest integer: -N(b) for the narrow signed range, 0 for unsigned.</summary>
     public static Tensor Min(this IntegerRange range, Tensor bits) => range switch
@@ -35,10 +30,17 @@ public static class IntegerRangeBounds
     };
 
     /// <summary>The same bounds for a whole number of bits, for export and the integer engine.</summary>
-    public static (long Min, long Max) Bounds(this IntegerRange range, int bits) => range switch
+    public static (long Min, long Max) Bounds(this IntegerRange range, int bits)
     {
-        IntegerRange.SignedNarrow => (-((1L << (bits - 1)) - 1), (1L << (bits - 1)) - 1),
-        IntegerRange.Unsigned => (0, (1L << bits) - 1),
+        long max = (1L << (bits - range.SignBits())) - 1;
+        return (range == IntegerRange.SignedNarrow ? -max : 0, max);
+    }
+
+    /// <summary>The bits of a code that carry no magnitude: 1, the sign, for the narrow signed range; 0 for unsigned. N(b) = 2^(b - this) - 1.</summary>
+    internal static int SignBits(this IntegerRange range) => range switch
+    {
+        IntegerRange.SignedNarrow => 1,
+        IntegerRange.Unsigned => 0,
         _ => throw new ArgumentOutOfRangeException(nameof(range)),
     };
 }

@@ -44,14 +44,13 @@ public sealed class LearnedBitwidth : nn.Module
     /// <summary>The current bitwidth as a whole-valued scalar tensor carrying the straight-through gradient.</summary>
     public Tensor Bits()
     {
-        using var scope = NewDisposeScope(); // holds the intermediate tensors for their calls (see ScalarArguments)
-        return IntQuant.RoundSte(offset.abs().Plus(MinBits).ClampBetween(MinBits, MaxBits)).MoveToOuterDisposeScope();
+        using var scope = NewDisposeScope();
+        return Stacked([this]).squeeze(0).MoveToOuterDisposeScope();
     }
 
     /// <summary>
-    /// <see cref="Bits"/> of several widths as one vector [n], computed by the same float32 operations elementwise (the
-    /// straight-through rounding of |offset| + MinBits clamped to [MinBits, MaxBits]): the same values and gradients in a
-    /// handful of tensor operations however many widths there are.
+    /// <see cref="Bits"/> of several widths as one vector [n], the straight-through rounding of |offset| + MinBits clamped
+    /// to [MinBits, MaxBits] elementwise: a handful of tensor operations however many widths there are.
     /// </summary>
     internal static Tensor Stacked(IReadOnlyList<LearnedBitwidth> widths)
     {

@@ -22,9 +22,9 @@ internal readonly record struct QuantizerWidth(Tensor Bits, Tensor Bound, int Cu
     {
         using var scope = NewDisposeScope();
         var bits = LearnedBitwidth.Stacked(quantizers.Select(q => q.Bitwidth).ToList());
-        // N(b) = 2^(b - 1) - 1 (signed narrow) or 2^b - 1 (unsigned): b - 0 is b, so the unsigned ones are unchanged.
-        var shift = tensor(quantizers.Select(q => q.Range == IntegerRange.SignedNarrow ? 1f : 0f).ToArray(), device: bits.device);
-        var bounds = exp2(bits.Minus(shift)).Minus(1);
+        // N(b) = 2^(b - sign bits) - 1, as IntegerRangeBounds.Max computes it one range at a time.
+        var signBits = tensor(quantizers.Select(q => (float)q.Range.SignBits()).ToArray(), device: bits.device);
+        var bounds = exp2(bits.Minus(signBits)).Minus(1);
         using var values = bits.detach();
         var current = values.data<float>().ToArray();
         var (eachBits, eachBound) = (bits.unbind(0), bounds.unbind(0));
@@ -33,11 +33,5 @@ internal readonly record struct QuantizerWidth(Tensor Bits, Tensor Bound, int Cu
     }
 
     /// <summary>One quantizer's width, computed on its own.</summary>
-    public static QuantizerWidth Of(Quantizer quantizer)
-    {
-        using var scope = NewDisposeScope();
-        var bits = quantizer.Bitwidth.Bits();
-        var bound = quantizer.Range.Max(bits);
-        return new(bits.MoveToOuterDisposeScope(), bound.MoveToOuterDisposeScope(), (int)bits.item<float>());
-    }
+    public static QuantizerWidth Of(Quantizer quantizer) => Of([quantizer])[0];
 }
