@@ -35,6 +35,19 @@ public sealed class QuantizerTests
 
     [TestMethod]
     [DataRow(2)]
+    [DataRow(5)]
+    [DataRow(8)]
+    public void AWidthHasAGradientAtEitherBound(int initialBits)
+    {
+        // At the floor the offset is 0, where torch's |x| has no gradient: the width would stay at its floor whatever the loss.
+        using var bits = new LearnedBitwidth("b", initialBits, minBits: 2, maxBits: 8);
+        using var value = bits.Bits();
+        value.backward();
+        Assert.AreEqual(1f, bits.Offset.grad!.item<float>());
+    }
+
+    [TestMethod]
+    [DataRow(2)]
     [DataRow(3)]
     [DataRow(4)]
     [DataRow(8)]

@@ -58,7 +58,10 @@ public sealed class LearnedBitwidth : nn.Module
         var offsets = stack(widths.Select(w => (Tensor)w.offset).ToList());
         var low = tensor(widths.Select(w => (float)w.MinBits).ToArray(), device: offsets.device);
         var high = tensor(widths.Select(w => (float)w.MaxBits).ToArray(), device: offsets.device);
-        return IntQuant.RoundSte(offsets.abs().Plus(low).clamp(low, high)).MoveToOuterDisposeScope();
+        // |offset| with Brevitas' gradient, +1 at 0: torch's abs has none there, and Project keeps every offset at 0 or above,
+        // so a width held at its floor would get no gradient from the task loss or the bitwidth term.
+        var magnitude = where(offsets.Below(0), offsets.neg(), offsets);
+        return IntQuant.RoundSte(magnitude.Plus(low).clamp(low, high)).MoveToOuterDisposeScope();
     }
 
     /// <summary>The current bitwidth as an integer, for reports and export.</summary>
