@@ -137,7 +137,7 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
         /// <summary>Epochs trained before the bitwidth term switches on. Default 0.</summary>
         public int BitwidthWarmupEpochs = Defaults.BitwidthWarmupEpochs;
 
-        /// <summary>The share of the quantization-aware epochs, at the end, trained with frozen widths (0.25; at least one epoch): the model kept is the best of those.</summary>
+        /// <summary>The share of the quantization-aware epochs, at the end, trained with frozen widths (0.5; at least one epoch): the model kept is the best of those.</summary>
         public double FrozenWidthFraction = Defaults.FrozenWidthFraction;
 
         /// <summary>Seeds weights, shuffling and augmentation; null derives it from the MLContext's seed.</summary>

@@ -208,10 +208,11 @@ public sealed class TrainingRecipeTests
     }
 
     [TestMethod]
-    public void FrozenEpochsAreAQuarterOfQatAtLeastOne()
+    public void FrozenEpochsAreHalfOfQatAtLeastOneAndNotAll()
     {
         var options = new TrainingOptions();
-        CollectionAssert.AreEqual(new[] { 0, 1, 1, 1, 2, 3, 3 }, new[] { 1, 2, 3, 4, 6, 10, 12 }.Select(options.FrozenWidthEpochs).ToArray());
+        CollectionAssert.AreEqual(new[] { 0, 1, 2, 2, 3, 4, 5 }, new[] { 1, 2, 3, 4, 6, 8, 10 }.Select(options.FrozenWidthEpochs).ToArray());
+        CollectionAssert.AreEqual(new[] { 1, 1, 2, 3 }, new[] { 2, 4, 6, 12 }.Select((options with { FrozenWidthFraction = 0.25 }).FrozenWidthEpochs).ToArray());
         Assert.AreEqual(0, (options with { FrozenWidthFraction = 0 }).FrozenWidthEpochs(12));
         var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
             Train(quantize: true, Options with { FrozenWidthFraction = 1 }, validation: null));
