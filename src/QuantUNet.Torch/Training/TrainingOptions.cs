@@ -79,9 +79,9 @@ public sealed record TrainingOptions
     /// stepped, bitwidth term off), so that the weights recover from the last width change; at least one epoch when
     /// positive and the phase has two or more (see <see cref="FrozenWidthEpochs"/>). Only those epochs are candidates
     /// for the kept model. 0: the widths learn to the end. Half: the widths reach their last values while the weights'
-    /// cosine still stands at about half its start, and the weights recover from them for as long again; with a quarter the
-    /// last widths fell at a tenth of the rate and the weights barely moved after (LGG development split, mean patient Dice
-    /// of three splits 2 points closer to the float model's; docs/training-recipe.md).
+    /// cosine still stands at about half its start, and the weights then train as long again; with a quarter the last
+    /// widths fell when the rate was a third of its start and below, and the frozen epochs began at a seventh of it
+    /// (docs/training-recipe.md, "The frozen half", for what each gave on the LGG development split).
     /// Default 0.5.
     /// </summary>
     public double FrozenWidthFraction { get; init; } = 0.5;
