@@ -68,6 +68,30 @@ public sealed class ResumeTests
     }
 
     [TestMethod]
+    public void ARunBegunWithOtherDefaultsResumesWithItsOwn()
+    {
+        // What a run begun by an older build looks like to this one: a checkpoint whose options and architecture are not
+        // today's defaults (a quarter of QAT frozen; activation widths floored at 2 bits, not 4).
+        var run = Path.Combine(root, "older-defaults");
+        KillAfter("float epoch  1", ["train", "--data", data, "--out", run, .. Settings]);
+        var atKill = TrainingCheckpoint.LoadFrom(run);
+        Assert.AreEqual(TrainingPhase.Float, atKill.Phase);
+        var olderOptions = atKill.Options with { FrozenWidthFraction = 0.25 };
+        var olderArchitecture = atKill.Architecture with { Quantization = atKill.Architecture.Quantization with { ActivationBits = new(Min: 2) } };
+        Assert.AreNotEqual(atKill.Options, olderOptions, "0.25 must not be today's default, or this test proves nothing");
+        Assert.AreNotEqual(atKill.Architecture, olderArchitecture, "nor 2 bits");
+        (atKill with { Options = olderOptions, Architecture = olderArchitecture }).SaveIn(run);
+
+        var resumed = CommandRunner.Run("train", "--resume", run);
+        Assert.AreEqual(0, resumed.ExitCode, resumed.Output + resumed.Error);
+        var finished = TrainingCheckpoint.LoadFrom(run);
+        Assert.AreEqual(TrainingPhase.Quantized, finished.Phase);
+        Assert.AreEqual(finished.Schedule.QuantizedEpochs, finished.PhaseEpochsDone, "the resumed run did not finish");
+        Assert.AreEqual(olderOptions, finished.Options, "the resumed run trained with options other than its checkpoint's");
+        Assert.AreEqual(olderArchitecture, finished.Architecture with { Quantize = olderArchitecture.Quantize });
+    }
+
+    [TestMethod]
     public void ResumeRefusesOtherOptionsAndAFolderWithoutACheckpoint()
     {
         var conflict = CommandRunner.Run("train", "--resume", uninterrupted, "--epochs", "9");

@@ -59,10 +59,7 @@ internal static class TrainCommand
             // Before any data is read: a folder another run writes into, or one that cannot be written, fails now and not after the first epoch.
             using var runLock = RunFolderLock.Acquire(folder, runFolder is null ? "--out" : "--resume");
             var report = ExplainDamagedCheckpoint(folder, () =>
-            {
-                var settings = runFolder is not null ? ResumedSettings(folder) : NewSettings(parse);
-                return Run(settings, parse.GetValue(strict), cancellation);
-            });
+                Run(runFolder is not null ? ResumedRun(folder) : TrainRun.Of(NewSettings(parse)), parse.GetValue(strict), cancellation));
             Console.WriteLine(report.Validation is { } v
                 ? $"validation Dice {v.Dice:F4}, mean patient Dice {v.MeanGroupDice:F4}, pixel accuracy {v.PixelAccuracy:F4}, average weight bits {report.Bits.AverageWeightBits:F2}; wrote {folder}"
                 : $"average weight bits {report.Bits.AverageWeightBits:F2}; wrote {folder}");
@@ -86,14 +83,31 @@ internal static class TrainCommand
         }
     }
 
-    /// <summary>The settings of the run whose --out folder <paramref name="folder"/> is, as its checkpoint keeps them.</summary>
-    private static TrainCommandOptions ResumedSettings(string folder)
+    /// <summary>
+    /// The run whose --out folder <paramref name="folder"/> is, as its checkpoint keeps it: the command's settings and the
+    /// architecture, training options and schedule it began with, so that a run begun by an older build, whose defaults
+    /// differed, continues with its own.
+    /// </summary>
+    private static TrainRun ResumedRun(string folder)
     {
         if (!TrainingCheckpoint.ExistsIn(folder))
             throw new ArgumentException($"--resume {folder}: there is no {TrainingCheckpoint.FileName} in it, so it is not the --out folder of a train run.");
-        var stored = TrainingCheckpoint.LoadFrom(folder).CallerSettings?.Deserialize<TrainCommandOptions>()
+        var checkpoint = TrainingCheckpoint.LoadFrom(folder);
+        var stored = checkpoint.CallerSettings?.Deserialize<TrainCommandOptions>()
             ?? throw new ArgumentException($"{TrainingCheckpoint.PathIn(folder)} holds no quantunet train settings.");
-        return stored with { OutDirectory = folder };
+        var settings = stored with { OutDirectory = folder };
+        return new TrainRun(settings, checkpoint.Architecture with { Quantize = settings.Quantize }, checkpoint.Options with { CheckpointDirectory = folder }, checkpoint.Schedule);
+    }
+
+    /// <summary>What a <c>train</c> run trains: the command's settings and what the library is given for them.</summary>
+    private sealed record TrainRun(TrainCommandOptions Settings, ArchitectureOptions Architecture, TrainingOptions Options, WarmStartSchedule Schedule)
+    {
+        /// <summary>A new run of <paramref name="settings"/>, with today's defaults for everything the command line does not set.</summary>
+        public static TrainRun Of(TrainCommandOptions settings) => new(
+            settings,
+            new ArchitectureOptions { InputChannels = settings.Channels, BaseWidth = settings.Width, Quantize = settings.Quantize },
+            TrainingOptionsOf(settings),
+            settings.Quantize ? WarmStartSchedule.Split(settings.Epochs, settings.FloatEpochs) : WarmStartSchedule.FloatOnly(settings.Epochs));
     }
 
     /// <summary>The library's training options for <paramref name="settings"/>, checkpointing into its --out folder.</summary>
@@ -117,13 +131,11 @@ internal static class TrainCommand
         return (training, validation, split);
     }
 
-    private static TrainReport Run(TrainCommandOptions settings, bool strict, CancellationToken cancellation)
+    private static TrainReport Run(TrainRun run, bool strict, CancellationToken cancellation)
     {
         var clock = Stopwatch.StartNew();
+        var (settings, architecture, options, schedule) = run;
         if (settings.Threads > 0) set_num_threads(settings.Threads);
-        var architecture = new ArchitectureOptions { InputChannels = settings.Channels, BaseWidth = settings.Width, Quantize = settings.Quantize };
-        var options = TrainingOptionsOf(settings);
-        var schedule = settings.Quantize ? WarmStartSchedule.Split(settings.Epochs, settings.FloatEpochs) : WarmStartSchedule.FloatOnly(settings.Epochs);
         int? warmStartEpoch = settings.Quantize ? schedule.WarmStartEpoch : null;
 
         var (training, validation, split) = LoadSplit(settings, strict);
@@ -140,13 +152,13 @@ internal static class TrainCommand
             }
             void Step(TrainingProgress _) => progress.Advance(1);
             // The checkpoint is in the run's folder, so its settings leave the folder out: a run folder may move.
-            var run = WarmStartTraining.Train(architecture, training, validation, options, schedule, EpochEnded, progress.Log, Step,
+            var result = WarmStartTraining.Train(architecture, training, validation, options, schedule, EpochEnded, progress.Log, Step,
                 JsonSerializer.SerializeToElement(settings with { OutDirectory = "" }), cancellation);
             // Only the warm start is wanted from the float model of a QuantU-Net run: it stops where QuantU-Net takes over.
-            if (run.Quantized is not null) run.Float?.Model.Dispose();
-            keptEpoch = run.Final.BestEpoch;
-            progress.Log($"kept epoch {keptEpoch} of the {(run.Quantized is null ? "float" : "quantization-aware")} phase");
-            return run.Final.Model;
+            if (result.Quantized is not null) result.Float?.Model.Dispose();
+            keptEpoch = result.Final.BestEpoch;
+            progress.Log($"kept epoch {keptEpoch} of the {(result.Quantized is null ? "float" : "quantization-aware")} phase");
+            return result.Final.Model;
         });
 
         using (model)
