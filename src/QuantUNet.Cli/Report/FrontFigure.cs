@@ -23,12 +23,17 @@ internal static class FrontFigure
         front.LineWidth = 2;
         front.MarkerSize = 9;
         front.LegendText = "QuantU-Net, integer engine (pooled Dice)";
-        foreach (var p in points)
+        // Targets whose models end at the same bits and Dice share one label (their texts would print over each other);
+        // neighbours alternate above and below their points, so that labels of close points do not overlap either.
+        var labelled = points.GroupBy(p => (Bits: Math.Round(p.AverageWeightBits, 2), Dice: Math.Round(p.Dice, 3))).ToList();
+        for (int i = 0; i < labelled.Count; i++)
         {
-            var label = plot.Add.Text($"target {p.Target?.ToString(CultureInfo.InvariantCulture)}: {p.AverageWeightBits:F2} bits, {p.Dice:F3}", p.AverageWeightBits, p.Dice);
+            var targets = string.Join(", ", labelled[i].Select(p => p.Target?.ToString(CultureInfo.InvariantCulture)));
+            var (bits, dice) = labelled[i].Key;
+            var label = plot.Add.Text($"target{(labelled[i].Count() > 1 ? "s" : "")} {targets}: {bits:F2} bits, {dice:F3}", bits, dice);
             label.LabelFontSize = 12;
             label.LabelOffsetX = 8;
-            label.LabelOffsetY = -18;
+            label.LabelOffsetY = i % 2 == 0 ? -18 : 6;
         }
 
         var baseline = plot.Add.HorizontalLine(report.Float.Dice, 2, Colors.DarkGray, LinePattern.Dashed);
