@@ -3,6 +3,7 @@ using QuantUNet.Integer.Package;
 using System.Buffers.Binary;
 using System.Text.Json;
 using QuantUNet.Data;
+using QuantUNet.Torch.Persistence;
 
 namespace QuantUNet.Cli.Tests;
 
@@ -63,6 +64,36 @@ public sealed class SweepCommandTests
 
         Assert.AreEqual(1, changed.ExitCode, changed.Output);
         StringAssert.Contains(changed.Error, "holds a sweep with other settings (Seed: 1 there, 2 now)");
+    }
+
+    [TestMethod]
+    public void APointBegunWithOtherDefaultsContinuesWithItsOwn()
+    {
+        using var folder = new TempFolder("quantunet-sweep-older");
+        WriteColourDataset(folder.File("data"));
+        string[] sweep = ["sweep", "--data", folder.File("data"), "--out", folder.File("sweep"), "--targets", "3", "--size", "32", "--width", "4", "--epochs", "2", "--threads", "2"];
+        var first = CommandRunner.Run(sweep);
+        Assert.AreEqual(0, first.ExitCode, first.Output + first.Error);
+
+        // What a point begun by an older build looks like to this one: its result not yet written, its checkpoint holding
+        // options and an architecture that are not today's defaults (a quarter of QAT frozen; activation widths floored at 2).
+        var point = Path.Combine(folder.File("sweep"), "bits-3");
+        File.Delete(Path.Combine(point, "result.json"));
+        var checkpoint = TrainingCheckpoint.LoadFrom(point);
+        var olderOptions = checkpoint.Options with { FrozenWidthFraction = 0.25 };
+        var olderArchitecture = checkpoint.Architecture with { Quantization = checkpoint.Architecture.Quantization with { ActivationBits = new(Min: 2) } };
+        Assert.AreNotEqual(checkpoint.Options, olderOptions, "0.25 must not be today's default, or this test proves nothing");
+        Assert.AreNotEqual(checkpoint.Architecture, olderArchitecture, "nor 2 bits");
+        (checkpoint with { Options = olderOptions, Architecture = olderArchitecture }).SaveIn(point);
+
+        var again = CommandRunner.Run(sweep);
+
+        Assert.AreEqual(0, again.ExitCode, again.Output + again.Error);
+        StringAssert.Contains(again.Output, "resuming from");
+        Assert.IsTrue(File.Exists(Path.Combine(point, "result.json")), "the point's result is written again");
+        var after = TrainingCheckpoint.LoadFrom(point);
+        Assert.AreEqual(olderOptions, after.Options, "the point continued with options other than its checkpoint's");
+        Assert.AreEqual(olderArchitecture, after.Architecture with { Quantize = olderArchitecture.Quantize });
     }
 
     [TestMethod]

@@ -118,8 +118,8 @@ internal static class SweepRun
         var clock = Stopwatch.StartNew();
         var folder = Path.Combine(settings.OutDirectory, FloatFolder);
         var warmStartPath = Path.Combine(folder, WarmStartFileName);
-        var options = TrainCommand.TrainingOptionsOf(settings with { OutDirectory = folder });
-        using var model = SegmentationTrainer.CreateModel(Architecture(settings, quantize: false), settings.Seed);
+        var (options, architecture) = RunSetup(folder, () => TrainCommand.TrainingOptionsOf(settings with { OutDirectory = folder }), Architecture(settings, quantize: false));
+        using var model = SegmentationTrainer.CreateModel(architecture, settings.Seed);
         var result = Train($"float U-Net: {settings.Epochs} epochs", WarmStartTraining.FloatName, model, training, validation, options, record =>
         {
             // A resumed run replays its epochs with the checkpoint's weights loaded: those are the warm-start epoch's
@@ -141,8 +141,10 @@ internal static class SweepRun
     {
         var clock = Stopwatch.StartNew();
         var folder = Path.Combine(settings.OutDirectory, PointFolder(target));
-        var options = TrainCommand.TrainingOptionsOf(settings with { OutDirectory = folder, Epochs = schedule.QuantizedEpochs, TargetBits = target }).ForWarmStartedQat();
-        using var model = SegmentationTrainer.CreateModel(Architecture(settings, quantize: true), settings.Seed);
+        var (options, architecture) = RunSetup(folder,
+            () => TrainCommand.TrainingOptionsOf(settings with { OutDirectory = folder, Epochs = schedule.QuantizedEpochs, TargetBits = target }).ForWarmStartedQat(),
+            Architecture(settings, quantize: true));
+        using var model = SegmentationTrainer.CreateModel(architecture, settings.Seed);
         using (var warmStart = ModelFile.Load(Path.Combine(settings.OutDirectory, FloatFolder, WarmStartFileName)).Model)
             SegmentationTrainer.CopyWeights(warmStart, model);
         var result = Train($"QuantU-Net, target {target.ToString(CultureInfo.InvariantCulture)} bits: {schedule.QuantizedEpochs} QAT epochs from float epoch {schedule.WarmStartEpoch}",
@@ -172,6 +174,18 @@ internal static class SweepRun
                 progress.Log(WarmStartTraining.Describe(name, record));
             });
         });
+    }
+
+    /// <summary>
+    /// What the run in <paramref name="folder"/> trains with: its checkpoint's training options and architecture when it has
+    /// one, so that a point begun by an older build, whose defaults differed, continues with its own (the sweep's settings
+    /// file guards the command-line settings); <paramref name="newOptions"/> and <paramref name="newArchitecture"/> otherwise.
+    /// </summary>
+    private static (TrainingOptions Options, ArchitectureOptions Architecture) RunSetup(string folder, Func<TrainingOptions> newOptions, ArchitectureOptions newArchitecture)
+    {
+        if (!TrainingCheckpoint.ExistsIn(folder)) return (newOptions(), newArchitecture);
+        var checkpoint = TrainingCheckpoint.LoadFrom(folder);
+        return (checkpoint.Options with { CheckpointDirectory = folder }, checkpoint.Architecture with { Quantize = newArchitecture.Quantize });
     }
 
     private static ArchitectureOptions Architecture(TrainCommandOptions settings, bool quantize) =>
