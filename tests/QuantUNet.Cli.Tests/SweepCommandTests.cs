@@ -20,18 +20,26 @@ public sealed class SweepCommandTests
         }), folder);
     }
 
+    /// <summary>Writes the colour dataset into <paramref name="folder"/> and runs a 32 px, 2-epoch sweep of it into folder/sweep, which must succeed.</summary>
+    /// <returns>The sweep's arguments, to run it again, and its output.</returns>
+    private static (string[] Arguments, string Output) RunTinySweep(TempFolder folder, string targets)
+    {
+        WriteColourDataset(folder.File("data"));
+        string[] sweep = ["sweep", "--data", folder.File("data"), "--out", folder.File("sweep"), "--targets", targets, "--size", "32", "--width", "4", "--epochs", "2", "--threads", "2"];
+        var result = CommandRunner.Run(sweep);
+        Assert.AreEqual(0, result.ExitCode, result.Output + result.Error);
+        return (sweep, result.Output);
+    }
+
     [TestMethod]
     public void TinySweepWritesTheFrontAndARerunTrainsNothing()
     {
         using var folder = new TempFolder("quantunet-sweep");
-        WriteColourDataset(folder.File("data"));
-        string[] sweep = ["sweep", "--data", folder.File("data"), "--out", folder.File("sweep"), "--targets", "4,3", "--size", "32", "--width", "4", "--epochs", "2", "--threads", "2"];
 
-        var first = CommandRunner.Run(sweep);
+        var (sweep, output) = RunTinySweep(folder, "4,3");
 
-        Assert.AreEqual(0, first.ExitCode, first.Output + first.Error);
-        StringAssert.Contains(first.Output, "float epoch  2");
-        StringAssert.Contains(first.Output, "quant epoch  1");
+        StringAssert.Contains(output, "float epoch  2");
+        StringAssert.Contains(output, "quant epoch  1");
         using (var report = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder.File("sweep"), "sweep.json"))))
         {
             var root = report.RootElement;
@@ -70,10 +78,7 @@ public sealed class SweepCommandTests
     public void APointBegunWithOtherDefaultsContinuesWithItsOwn()
     {
         using var folder = new TempFolder("quantunet-sweep-older");
-        WriteColourDataset(folder.File("data"));
-        string[] sweep = ["sweep", "--data", folder.File("data"), "--out", folder.File("sweep"), "--targets", "3", "--size", "32", "--width", "4", "--epochs", "2", "--threads", "2"];
-        var first = CommandRunner.Run(sweep);
-        Assert.AreEqual(0, first.ExitCode, first.Output + first.Error);
+        var (sweep, _) = RunTinySweep(folder, "3");
 
         // What a point begun by an older build looks like to this one: its result not yet written, its checkpoint holding
         // options and an architecture that are not today's defaults (a quarter of QAT frozen; activation widths floored at 2).
