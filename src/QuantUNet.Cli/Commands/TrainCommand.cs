@@ -96,8 +96,20 @@ internal static class TrainCommand
         var stored = checkpoint.CallerSettings?.Deserialize<TrainCommandOptions>()
             ?? throw new ArgumentException($"{TrainingCheckpoint.PathIn(folder)} holds no quantunet train settings.");
         var settings = stored with { OutDirectory = folder };
-        return new TrainRun(settings, checkpoint.Architecture with { Quantize = settings.Quantize }, checkpoint.Options with { CheckpointDirectory = folder }, checkpoint.Schedule);
+        var (architecture, options) = ResumedSetup(checkpoint, folder, settings.Quantize);
+        return new TrainRun(settings, architecture, options, checkpoint.Schedule);
     }
+
+    /// <summary>
+    /// What a run resumed from <paramref name="checkpoint"/> in <paramref name="folder"/> trains with: the architecture and
+    /// training options it began with, whatever today's defaults, checkpointing into <paramref name="folder"/> again.
+    /// </summary>
+    public static (ArchitectureOptions Architecture, TrainingOptions Options) ResumedSetup(TrainingCheckpoint checkpoint, string folder, bool quantize) =>
+        (checkpoint.Architecture with { Quantize = quantize }, checkpoint.Options with { CheckpointDirectory = folder });
+
+    /// <summary>The network <paramref name="settings"/> describe (channels, base width), quantized or float.</summary>
+    public static ArchitectureOptions ArchitectureOf(TrainCommandOptions settings, bool quantize) =>
+        new() { InputChannels = settings.Channels, BaseWidth = settings.Width, Quantize = quantize };
 
     /// <summary>What a <c>train</c> run trains: the command's settings and what the library is given for them.</summary>
     private sealed record TrainRun(TrainCommandOptions Settings, ArchitectureOptions Architecture, TrainingOptions Options, WarmStartSchedule Schedule)
@@ -105,7 +117,7 @@ internal static class TrainCommand
         /// <summary>A new run of <paramref name="settings"/>, with today's defaults for everything the command line does not set.</summary>
         public static TrainRun Of(TrainCommandOptions settings) => new(
             settings,
-            new ArchitectureOptions { InputChannels = settings.Channels, BaseWidth = settings.Width, Quantize = settings.Quantize },
+            ArchitectureOf(settings, settings.Quantize),
             TrainingOptionsOf(settings),
             settings.Quantize ? WarmStartSchedule.Split(settings.Epochs, settings.FloatEpochs) : WarmStartSchedule.FloatOnly(settings.Epochs));
     }

@@ -118,7 +118,7 @@ internal static class SweepRun
         var clock = Stopwatch.StartNew();
         var folder = Path.Combine(settings.OutDirectory, FloatFolder);
         var warmStartPath = Path.Combine(folder, WarmStartFileName);
-        var (options, architecture) = RunSetup(folder, () => TrainCommand.TrainingOptionsOf(settings with { OutDirectory = folder }), Architecture(settings, quantize: false));
+        var (architecture, options) = RunSetup(folder, () => TrainCommand.TrainingOptionsOf(settings with { OutDirectory = folder }), TrainCommand.ArchitectureOf(settings, quantize: false));
         using var model = SegmentationTrainer.CreateModel(architecture, settings.Seed);
         var result = Train($"float U-Net: {settings.Epochs} epochs", WarmStartTraining.FloatName, model, training, validation, options, record =>
         {
@@ -141,9 +141,9 @@ internal static class SweepRun
     {
         var clock = Stopwatch.StartNew();
         var folder = Path.Combine(settings.OutDirectory, PointFolder(target));
-        var (options, architecture) = RunSetup(folder,
+        var (architecture, options) = RunSetup(folder,
             () => TrainCommand.TrainingOptionsOf(settings with { OutDirectory = folder, Epochs = schedule.QuantizedEpochs, TargetBits = target }).ForWarmStartedQat(),
-            Architecture(settings, quantize: true));
+            TrainCommand.ArchitectureOf(settings, quantize: true));
         using var model = SegmentationTrainer.CreateModel(architecture, settings.Seed);
         using (var warmStart = ModelFile.Load(Path.Combine(settings.OutDirectory, FloatFolder, WarmStartFileName)).Model)
             SegmentationTrainer.CopyWeights(warmStart, model);
@@ -177,17 +177,13 @@ internal static class SweepRun
     }
 
     /// <summary>
-    /// What the run in <paramref name="folder"/> trains with: its checkpoint's training options and architecture when it has
+    /// What the run in <paramref name="folder"/> trains with: its checkpoint's architecture and training options when it has
     /// one, so that a point begun by an older build, whose defaults differed, continues with its own (the sweep's settings
-    /// file guards the command-line settings); <paramref name="newOptions"/> and <paramref name="newArchitecture"/> otherwise.
+    /// file guards the command-line settings); <paramref name="newArchitecture"/> and <paramref name="newOptions"/> otherwise.
     /// </summary>
-    private static (TrainingOptions Options, ArchitectureOptions Architecture) RunSetup(string folder, Func<TrainingOptions> newOptions, ArchitectureOptions newArchitecture)
+    private static (ArchitectureOptions Architecture, TrainingOptions Options) RunSetup(string folder, Func<TrainingOptions> newOptions, ArchitectureOptions newArchitecture)
     {
-        if (!TrainingCheckpoint.ExistsIn(folder)) return (newOptions(), newArchitecture);
-        var checkpoint = TrainingCheckpoint.LoadFrom(folder);
-        return (checkpoint.Options with { CheckpointDirectory = folder }, checkpoint.Architecture with { Quantize = newArchitecture.Quantize });
+        if (!TrainingCheckpoint.ExistsIn(folder)) return (newArchitecture, newOptions());
+        return TrainCommand.ResumedSetup(TrainingCheckpoint.LoadFrom(folder), folder, newArchitecture.Quantize);
     }
-
-    private static ArchitectureOptions Architecture(TrainCommandOptions settings, bool quantize) =>
-        new() { InputChannels = settings.Channels, BaseWidth = settings.Width, Quantize = quantize };
 }
