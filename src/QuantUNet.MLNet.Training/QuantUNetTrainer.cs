@@ -140,6 +140,12 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
         /// <summary>The share of the quantization-aware epochs, at the end, trained with frozen widths (0.5; at least one epoch): the model kept is the best of those.</summary>
         public double FrozenWidthFraction = Defaults.FrozenWidthFraction;
 
+        /// <summary>
+        /// The horizon, in epochs, of a moving average of the weights that each epoch is validated, chosen and kept with
+        /// (smooths the epoch-to-epoch swing the best epoch is chosen on); 0: the weights themselves. Default 0.
+        /// </summary>
+        public double WeightAverageEpochs = Defaults.WeightAverageEpochs;
+
         /// <summary>Seeds weights, shuffling and augmentation; null derives it from the MLContext's seed.</summary>
         public int? Seed;
 
@@ -174,7 +180,7 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
             Epochs = Epochs, BatchSize = BatchSize, LearningRate = LearningRate, QuantizerLearningRate = QuantizerLearningRate,
             LearningRateSchedule = LearningRateSchedule, Lambda = Lambda, BitwidthLoss = BitwidthLoss, TargetBits = TargetBits,
             PenalizeActivationBits = PenalizeActivationBits, BitwidthWarmupEpochs = BitwidthWarmupEpochs, FrozenWidthFraction = FrozenWidthFraction,
-            Seed = seed, Threads = Threads, Augmentation = Augmentation, CheckpointDirectory = CheckpointDirectory,
+            WeightAverageEpochs = WeightAverageEpochs, Seed = seed, Threads = Threads, Augmentation = Augmentation, CheckpointDirectory = CheckpointDirectory,
         };
 
         /// <summary>The float and quantization-aware epochs these options train: the split <c>quantunet train</c> makes.</summary>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using QuantUNet.Data;
+using QuantUNet.Integer.Format;
 using QuantUNet.Torch.Model;
 using QuantUNet.Torch.Persistence;
 using QuantUNet.Torch.Quantization;
@@ -24,14 +25,17 @@ public sealed class ResumeTrainingTests
     public TestContext TestContext { get; set; } = null!;
 
     [TestMethod]
-    [DataRow(TrainingPhase.Float, 1, DisplayName = "stopped in the float warm start")]
-    [DataRow(TrainingPhase.Quantized, 1, DisplayName = "stopped in quantization-aware training")]
-    public void AResumedRunEndsBitIdenticalToAnUninterruptedOne(TrainingPhase stopPhase, int stopEpoch)
+    [DataRow(TrainingPhase.Float, 1, 0.0, DisplayName = "stopped in the float warm start")]
+    [DataRow(TrainingPhase.Quantized, 1, 0.0, DisplayName = "stopped in quantization-aware training")]
+    [DataRow(TrainingPhase.Float, 1, 1.0, DisplayName = "stopped in the float warm start, weights averaged")]
+    [DataRow(TrainingPhase.Quantized, 1, 1.0, DisplayName = "stopped in quantization-aware training, weights averaged")]
+    public void AResumedRunEndsBitIdenticalToAnUninterruptedOne(TrainingPhase stopPhase, int stopEpoch, double weightAverageEpochs)
     {
         using var straightTemp = new TempFolder("quantunet-resume");
         using var resumedTemp = new TempFolder("quantunet-resume");
         var straightFolder = straightTemp.Path;
-        var straight = Train(straightFolder, epochEnded: null);
+        var options = Options with { WeightAverageEpochs = weightAverageEpochs };
+        var straight = Train(straightFolder, epochEnded: null, options: options);
 
         var resumedFolder = resumedTemp.Path;
         using (var stop = new CancellationTokenSource())
@@ -39,14 +43,14 @@ public sealed class ResumeTrainingTests
             Assert.ThrowsExactly<OperationCanceledException>(() => Train(resumedFolder, (name, record) =>
             {
                 if (name == WarmStartTraining.Name(stopPhase) && record.Epoch == stopEpoch) stop.Cancel();
-            }, stop.Token));
+            }, stop.Token, options));
         }
         var atStop = TrainingCheckpoint.LoadFrom(resumedFolder);
         Assert.AreEqual(stopPhase, atStop.Phase);
         Assert.AreEqual(stopEpoch, atStop.PhaseEpochsDone);
 
         var replayed = new List<string>();
-        var resumed = Train(resumedFolder, (name, record) => replayed.Add($"{name} {record.Epoch}"));
+        var resumed = Train(resumedFolder, (name, record) => replayed.Add($"{name} {record.Epoch}"), options: options);
         CollectionAssert.AreEqual(new[] { "float 1", "float 2", "quant 1", "quant 2" }, replayed, "every epoch is reported once, the restored ones first");
 
         var expected = TrainingCheckpoint.LoadFrom(straightFolder);
@@ -63,6 +67,9 @@ public sealed class ResumeTrainingTests
         Assert.AreEqual(expected.QuantizedBestEpoch, actual.QuantizedBestEpoch);
         CollectionAssert.AreEqual(expected.FloatBestState, actual.FloatBestState, "the float model's best state differs");
         CollectionAssert.AreEqual(expected.QuantizedBestState, actual.QuantizedBestState, "QuantU-Net's best state differs");
+        CollectionAssert.AreEqual(expected.FloatAverageState, actual.FloatAverageState, "the float model's weight average differs");
+        CollectionAssert.AreEqual(expected.QuantizedAverageState, actual.QuantizedAverageState, "QuantU-Net's weight average differs");
+        Assert.AreEqual(weightAverageEpochs > 0, actual.QuantizedAverageState.Length > 0, "a weight average is checkpointed when, and only when, the run averages");
         Assert.AreEqual(straight.Float!.BestEpoch, resumed.Float!.BestEpoch);
         Assert.AreEqual(straight.Final.BestEpoch, resumed.Final.BestEpoch);
         Assert.AreEqual(2, resumed.Final.BestEpoch, "the one QAT epoch with frozen widths is the only one QuantU-Net may keep");
@@ -134,8 +141,39 @@ public sealed class ResumeTrainingTests
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => TrainingCheckpoint.LoadFrom(folder)).Message, "checksum");
     }
 
-    private static WarmStartResult Train(string folder, Action<string, EpochRecord>? epochEnded, CancellationToken cancellation = default) =>
-        WarmStartTraining.Train(Architecture, Training, Validation, Options with { CheckpointDirectory = folder }, Schedule,
+    [TestMethod]
+    public void AVersion2CheckpointFromBeforeWeightAveragingStillResumes()
+    {
+        // A run begun by a build before weight averaging: its checkpoint has five sections and no average in its options.
+        using var temp = new TempFolder("quantunet-resume");
+        var folder = temp.Path;
+        using (var stop = new CancellationTokenSource())
+            Assert.ThrowsExactly<OperationCanceledException>(() => Train(folder, (name, record) =>
+            {
+                if (name == WarmStartTraining.QuantizedName && record.Epoch == 1) stop.Cancel();
+            }, stop.Token));
+        var current = TrainingCheckpoint.LoadFrom(folder);
+        Assert.AreEqual(3, TrainingCheckpoint.FormatVersion);
+        var header = System.Text.Json.Nodes.JsonNode.Parse(JsonSerializer.SerializeToUtf8Bytes(current, ChecksummedFrame.Json))!.AsObject();
+        header["Options"]!.AsObject().Remove(nameof(TrainingOptions.WeightAverageEpochs));
+        ChecksummedFrame.Save(TrainingCheckpoint.PathIn(folder), new ChecksummedFrame.Kind("QUNETCK1"u8.ToArray(), 2, "training checkpoint"),
+            JsonSerializer.SerializeToUtf8Bytes(header), [current.FloatModelState, current.QuantizedModelState, current.OptimizerState, current.FloatBestState, current.QuantizedBestState]);
+
+        var older = TrainingCheckpoint.LoadFrom(folder);
+        Assert.AreEqual(0, older.Options.WeightAverageEpochs);
+        CollectionAssert.AreEqual(current.QuantizedModelState, older.QuantizedModelState);
+        CollectionAssert.AreEqual(current.QuantizedBestState, older.QuantizedBestState);
+        Assert.IsEmpty(older.QuantizedAverageState);
+        var resumed = Train(folder, epochEnded: null);
+        Assert.AreEqual(2, resumed.Final.BestEpoch);
+        Assert.AreEqual(2, TrainingCheckpoint.LoadFrom(folder).QuantizedRecords.Count, "the resumed run finished, writing this build's checkpoint");
+
+        File.WriteAllBytes(TrainingCheckpoint.PathIn(folder), ChecksummedFrame.ToBytes(new ChecksummedFrame.Kind("QUNETCK1"u8.ToArray(), 1, "training checkpoint"), "{}"u8.ToArray(), [.. Enumerable.Repeat(ReadOnlyMemory<byte>.Empty, 7)]));
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => TrainingCheckpoint.LoadFrom(folder)).Message, "version 1");
+    }
+
+    private static WarmStartResult Train(string folder, Action<string, EpochRecord>? epochEnded, CancellationToken cancellation = default, TrainingOptions? options = null) =>
+        WarmStartTraining.Train(Architecture, Training, Validation, (options ?? Options) with { CheckpointDirectory = folder }, Schedule,
             epochEnded, cancellation: cancellation);
 
     /// <summary>The records as JSON (their bitwidth lists compare by reference), without the wall times.</summary>

@@ -10,18 +10,21 @@ namespace QuantUNet.Torch.Persistence;
 /// Everything a training run needs to continue after its last finished epoch: the run's settings, the
 /// phase and epoch it reached, the epoch records, the shuffling generator's state, both models'
 /// TorchSharp state (weights, bitwidth offsets, thresholds, calibration counts) and the Adam state of
-/// the phase under way (all parameter groups), and each phase's best epoch so far with its model state. One file,
-/// <see cref="FileName"/>, in the run's folder, framed by <see cref="ChecksummedFrame"/> (magic "QUNETCK1", version, JSON
-/// header, five sections: float model, quantized model, optimiser, float best state, quantized best state, each empty
-/// when absent; SHA-256) and replaced atomically.
+/// the phase under way (all parameter groups), each phase's best epoch so far with its model state, and each phase's
+/// weight average (<see cref="TrainingOptions.WeightAverageEpochs"/>). One file, <see cref="FileName"/>, in the run's folder,
+/// framed by <see cref="ChecksummedFrame"/> (magic "QUNETCK1", version, JSON header, seven sections: float model, quantized
+/// model, optimiser, float best state, quantized best state, float average, quantized average, each empty when absent;
+/// SHA-256) and replaced atomically. A version-2 checkpoint (five sections, from before weight averaging) still resumes.
 /// </summary>
 public sealed record TrainingCheckpoint
 {
-    /// <summary>The checkpoint version this build writes and reads; a checkpoint of another version is not resumed.</summary>
-    public const int FormatVersion = 2;
+    /// <summary>The checkpoint version this build writes; it reads this one and version 2, and refuses others.</summary>
+    public const int FormatVersion = 3;
     /// <summary>The checkpoint's file name in the run's folder, "checkpoint.qtrain".</summary>
     public const string FileName = "checkpoint.qtrain";
     private static readonly ChecksummedFrame.Kind Kind = new("QUNETCK1"u8.ToArray(), FormatVersion, "training checkpoint");
+    // Version 2 had no weight averages: its runs trained without, and its frame ends after the best states.
+    private static readonly ChecksummedFrame.Kind KindWithoutAverages = Kind with { Version = 2 };
 
     /// <summary>The network; each phase sets <see cref="ArchitectureOptions.Quantize"/> itself.</summary>
     public required ArchitectureOptions Architecture { get; init; }
@@ -72,6 +75,12 @@ public sealed record TrainingCheckpoint
     /// <summary>QuantU-Net's state after <see cref="QuantizedBestEpoch"/>; empty when there is none.</summary>
     [JsonIgnore] public byte[] QuantizedBestState { get; init; } = [];
 
+    /// <summary>The float model with its weight average in it after its last finished epoch; empty when the run does not average.</summary>
+    [JsonIgnore] public byte[] FloatAverageState { get; init; } = [];
+
+    /// <summary>QuantU-Net with its weight average in it after its last finished epoch; empty when the run does not average.</summary>
+    [JsonIgnore] public byte[] QuantizedAverageState { get; init; } = [];
+
     /// <summary>The checkpoint's path in <paramref name="directory"/>.</summary>
     /// <param name="directory">A run's folder.</param>
     public static string PathIn(string directory) => Path.Combine(directory, FileName);
@@ -86,20 +95,26 @@ public sealed record TrainingCheckpoint
     /// <summary>Writes the checkpoint to <paramref name="directory"/>, replacing the previous one atomically.</summary>
     /// <param name="directory">A run's folder; must exist.</param>
     public void SaveIn(string directory) =>
-        ChecksummedFrame.Save(PathIn(directory), Kind, JsonSerializer.SerializeToUtf8Bytes(this, ChecksummedFrame.Json), [FloatModelState, QuantizedModelState, OptimizerState, FloatBestState, QuantizedBestState]);
+        ChecksummedFrame.Save(PathIn(directory), Kind, JsonSerializer.SerializeToUtf8Bytes(this, ChecksummedFrame.Json), [FloatModelState, QuantizedModelState, OptimizerState, FloatBestState, QuantizedBestState, FloatAverageState, QuantizedAverageState]);
 
     /// <summary>Loads the checkpoint in <paramref name="directory"/>, refusing a truncated, altered or foreign file with a message naming it.</summary>
     public static TrainingCheckpoint LoadFrom(string directory)
     {
         var path = PathIn(directory);
-        var (header, sections) = ChecksummedFrame.Read(ChecksummedFrame.ReadFile(path, Kind.Noun), path, Kind, sectionCount: 5);
+        var frame = ChecksummedFrame.ReadFile(path, Kind.Noun);
+        bool withoutAverages = ChecksummedFrame.VersionOf(frame, KindWithoutAverages) == KindWithoutAverages.Version;
+        var (header, sections) = withoutAverages
+            ? ChecksummedFrame.Read(frame, path, KindWithoutAverages, sectionCount: 5)
+            : ChecksummedFrame.Read(frame, path, Kind, sectionCount: 7);
         var checkpoint = ChecksummedFrame.ReadHeader<TrainingCheckpoint>(header, path, Kind, c =>
             c.Architecture is not null && c.Options is not null && c.Schedule is not null && c.DataFingerprint is not null
             && c.FloatRecords is not null && c.QuantizedRecords is not null);
         return checkpoint with
         {
+            Options = withoutAverages ? checkpoint.Options with { WeightAverageEpochs = 0 } : checkpoint.Options,
             FloatModelState = sections[0].ToArray(), QuantizedModelState = sections[1].ToArray(), OptimizerState = sections[2].ToArray(),
             FloatBestState = sections[3].ToArray(), QuantizedBestState = sections[4].ToArray(),
+            FloatAverageState = withoutAverages ? [] : sections[5].ToArray(), QuantizedAverageState = withoutAverages ? [] : sections[6].ToArray(),
         };
     }
 

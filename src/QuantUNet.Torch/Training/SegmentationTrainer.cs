@@ -102,6 +102,7 @@ public static class SegmentationTrainer
         int steps = (count + options.BatchSize - 1) / options.BatchSize;
         int frozenFrom = model.Quantize ? options.Epochs - options.FrozenWidthEpochs(options.Epochs) + 1 : int.MaxValue;
         double widthRate = model.Quantize ? options.BitwidthLearningRate((long)(frozenFrom - 1) * steps, model.LearnableWeightBitRange) : 0;
+        using var average = options.WeightAverageEpochs > 0 ? best.StartAverage(model, options.WeightAverageEpochs * steps) : null;
         for (int epoch = records.Count + 1; epoch <= options.Epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
@@ -119,19 +120,26 @@ public static class SegmentationTrainer
                 var (x, y) = Augmentation.Apply(data.Images.index_select(0, index), data.Masks.index_select(0, index), options.Augmentation, random);
                 learningRate = SetLearningRates(optimizer, options, (long)(epoch - 1) * steps + step, (long)(scheduleEpochs ?? options.Epochs) * steps, widthsFrozen ? 0 : widthRate);
                 var terms = Step(model, optimizer, x, y, options, bitwidthOn);
+                average?.Update();
                 total += terms.Total; bce += terms.BinaryCrossEntropy; dice += terms.Dice; bits += terms.Bitwidth;
                 progress?.Invoke(new TrainingProgress(epoch, options.Epochs, step + 1, steps, terms.Total));
             }
 
-            var record = new EpochRecord(
-                epoch, bitwidthOn,
-                new LossTerms(total / steps, bce / steps, dice / steps, bits / steps),
-                data.Validation is var (vx, vy) ? Validate(model, vx, vy, options.BatchSize) : null,
-                model.Bitwidths(),
-                clock.Elapsed.TotalSeconds,
-                widthsFrozen, learningRate);
+            // The epoch is validated and offered as the kept model with the weight average in the model, when there is one.
+            EpochRecord Close()
+            {
+                var record = new EpochRecord(
+                    epoch, bitwidthOn,
+                    new LossTerms(total / steps, bce / steps, dice / steps, bits / steps),
+                    data.Validation is var (vx, vy) ? Validate(model, vx, vy, options.BatchSize) : null,
+                    model.Bitwidths(),
+                    clock.Elapsed.TotalSeconds,
+                    widthsFrozen, learningRate);
+                best.Consider(record, model, BestEpoch.IsEligible(record, model.Quantize, options, options.Epochs), averaged: average is not null);
+                return record;
+            }
+            var record = average is null ? Close() : average.With(Close);
             records.Add(record);
-            best.Consider(record, model, BestEpoch.IsEligible(record, model.Quantize, options, options.Epochs));
             epochEnded?.Invoke(record);
         }
     }

@@ -86,6 +86,15 @@ public sealed record TrainingOptions
     /// </summary>
     public double FrozenWidthFraction { get; init; } = 0.5;
 
+    /// <summary>
+    /// The horizon, in epochs, of an exponential moving average of the weights (and BatchNorm scales, shifts and
+    /// statistics; not the quantizers) that each epoch's validation, the kept-epoch choice and the kept model use instead
+    /// of the weights after the epoch's last step: each step's weights enter with
+    /// 1 / (this × steps an epoch). It smooths the epoch-to-epoch swing of validation Dice that the kept epoch is chosen on.
+    /// 0: no average, the weights themselves. Default 0.
+    /// </summary>
+    public double WeightAverageEpochs { get; init; }
+
     /// <summary>Seeds weight initialisation, shuffling and augmentation (<see cref="TrainingRandom"/>): same seed and threads, same run on CPU. Default 1.</summary>
     public int Seed { get; init; } = 1;
 
@@ -127,6 +136,7 @@ public sealed record TrainingOptions
         Check(Lambda >= 0 && double.IsFinite(Lambda), nameof(Lambda), Lambda, "the bitwidth term's weight must be 0 or a positive number.");
         Check(BitwidthWarmupEpochs >= 0, nameof(BitwidthWarmupEpochs), BitwidthWarmupEpochs, "epochs cannot be negative.");
         Check(FrozenWidthFraction >= 0 && FrozenWidthFraction < 1, nameof(FrozenWidthFraction), FrozenWidthFraction, "the share of QAT epochs with frozen widths must lie in [0, 1).");
+        Check(WeightAverageEpochs >= 0 && double.IsFinite(WeightAverageEpochs), nameof(WeightAverageEpochs), WeightAverageEpochs, "the average's horizon must be 0 (none) or a positive number of epochs.");
         Check(Threads >= 0, nameof(Threads), Threads, "use a positive thread count, or 0 for the library's default.");
         Check(Enum.IsDefined(LearningRateSchedule), nameof(LearningRateSchedule), LearningRateSchedule, "not a learning-rate schedule.");
         Check(Enum.IsDefined(BitwidthLoss), nameof(BitwidthLoss), BitwidthLoss, "not a bitwidth loss.");

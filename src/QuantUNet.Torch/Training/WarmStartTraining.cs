@@ -110,8 +110,8 @@ public static class WarmStartTraining
             if (quantModel is not null) ModelFile.LoadState(quantModel, resumed.QuantizedModelState);
             records[TrainingPhase.Float].AddRange(resumed.FloatRecords);
             records[TrainingPhase.Quantized].AddRange(resumed.QuantizedRecords);
-            best[TrainingPhase.Float] = new(resumed.FloatBestEpoch, resumed.FloatBestState, resumed.FloatRecords);
-            best[TrainingPhase.Quantized] = new(resumed.QuantizedBestEpoch, resumed.QuantizedBestState, resumed.QuantizedRecords);
+            best[TrainingPhase.Float] = new(resumed.FloatBestEpoch, resumed.FloatBestState, resumed.FloatRecords, resumed.FloatAverageState);
+            best[TrainingPhase.Quantized] = new(resumed.QuantizedBestEpoch, resumed.QuantizedBestState, resumed.QuantizedRecords, resumed.QuantizedAverageState);
             log?.Invoke($"resuming from {TrainingCheckpoint.PathIn(directory!)}: {Name(resumed.Phase)} epoch {resumed.PhaseEpochsDone} of {schedule.Epochs(resumed.Phase)} done");
             foreach (var (phase, done) in records)
                 foreach (var record in done) epochEnded?.Invoke(Name(phase), record);
@@ -127,6 +127,7 @@ public static class WarmStartTraining
             OptimizerState = SaveOptimizer(optimizer),
             FloatBestEpoch = best[TrainingPhase.Float].Epoch, FloatBestState = best[TrainingPhase.Float].State,
             QuantizedBestEpoch = best[TrainingPhase.Quantized].Epoch, QuantizedBestState = best[TrainingPhase.Quantized].State,
+            FloatAverageState = best[TrainingPhase.Float].AverageState, QuantizedAverageState = best[TrainingPhase.Quantized].AverageState,
         }.SaveIn(directory!);
 
         foreach (var phase in new[] { TrainingPhase.Float, TrainingPhase.Quantized })
