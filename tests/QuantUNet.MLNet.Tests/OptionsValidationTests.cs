@@ -68,4 +68,32 @@ public sealed class OptionsValidationTests
         Assert.AreEqual(new(3, 3, 7), new QuantUNetTrainer.Options { FloatWarmStartEpochs = 3 }.Schedule());
         Assert.AreEqual(new(1, 0, 0), new QuantUNetTrainer.Options { Quantize = false, Epochs = 1 }.Schedule());
     }
+
+    [TestMethod]
+    public void EveryTrainingSettingOfTheOptionsReachesTheTrainingOptions()
+    {
+        // Each Options field named as a TrainingOptions setting gets a value other than its default; the run must see it.
+        var options = new QuantUNetTrainer.Options();
+        var settings = typeof(QuantUNet.Torch.Training.TrainingOptions).GetProperties().ToDictionary(p => p.Name);
+        var carried = typeof(QuantUNetTrainer.Options).GetFields().Where(f => settings.ContainsKey(f.Name) && f.Name != nameof(QuantUNetTrainer.Options.Seed)).ToList();
+        foreach (var field in carried)
+        {
+            object value = field.GetValue(options) switch
+            {
+                int n => n + 3,
+                double d => d / 2 + 0.125,
+                bool b => !b,
+                Enum e => Enum.GetValues(e.GetType()).Cast<object>().First(v => !v.Equals(e)),
+                _ when field.FieldType == typeof(double?) => 3.5,
+                _ when field.FieldType == typeof(string) => "checkpoints",
+                var other => throw new AssertFailedException($"{field.Name}: no test value for {other?.GetType().Name ?? field.FieldType.Name}"),
+            };
+            field.SetValue(options, value);
+        }
+        var training = options.Training(seed: 7);
+        foreach (var field in carried)
+            Assert.AreEqual(field.GetValue(options), settings[field.Name].GetValue(training), $"Options.{field.Name} does not reach TrainingOptions.{field.Name}");
+        Assert.IsTrue(carried.Select(f => f.Name).Contains(nameof(QuantUNetTrainer.Options.WeightAverageEpochs)));
+        Assert.AreEqual(7, training.Seed);
+    }
 }
