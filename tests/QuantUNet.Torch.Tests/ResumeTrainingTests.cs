@@ -164,7 +164,7 @@ public sealed class ResumeTrainingTests
         CollectionAssert.AreEqual(current.QuantizedModelState, older.QuantizedModelState);
         CollectionAssert.AreEqual(current.QuantizedBestState, older.QuantizedBestState);
         Assert.IsEmpty(older.QuantizedAverageState);
-        var resumed = Train(folder, epochEnded: null);
+        var resumed = Train(folder, epochEnded: null, options: older.Options); // as train --resume does: the checkpoint's own options
         Assert.AreEqual(2, resumed.Final.BestEpoch);
         Assert.AreEqual(2, TrainingCheckpoint.LoadFrom(folder).QuantizedRecords.Count, "the resumed run finished, writing this build's checkpoint");
 

@@ -107,7 +107,7 @@ public sealed class TrainingTests
         var directory = Directory.CreateTempSubdirectory("quantunet-test").FullName;
         try
         {
-            var result = Run(Short with { Epochs = 1, CheckpointDirectory = directory });
+            var result = Run(Short with { Epochs = 1, CheckpointDirectory = directory, WeightAverageEpochs = 0 }); // the model kept is the one checkpointed
             var checkpoint = TrainingCheckpoint.LoadFrom(directory);
             Assert.HasCount(1, checkpoint.QuantizedRecords);
             Assert.AreEqual(5, checkpoint.Options.Seed);

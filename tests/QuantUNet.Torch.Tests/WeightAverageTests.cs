@@ -1,6 +1,7 @@
 using QuantUNet.Data;
 using QuantUNet.Torch.Model;
 using QuantUNet.Torch.Persistence;
+using QuantUNet.Torch.Quantization;
 using QuantUNet.Torch.Training;
 using static TorchSharp.torch;
 
@@ -27,20 +28,25 @@ public sealed class WeightAverageTests
         using var startMean = layer.Norm!.running_mean!.clone();
         using var offset = layer.WeightQuantizer.Bitwidth.Offset.detach().clone();
         using var average = new WeightAverage(model, horizonSteps: 4);
+        using var trained = start.Plus(1.0);
+        using var trainedMean = startMean.Plus(2.0);
+        using var trainedOffset = offset.Plus(1.0);
         using (no_grad())
         {
-            layer.Weight.add_(1);
-            layer.Norm.running_mean!.add_(2);
-            layer.WeightQuantizer.Bitwidth.Offset.add_(1);
+            layer.Weight.copy_(trained);
+            layer.Norm.running_mean!.copy_(trainedMean);
+            layer.WeightQuantizer.Bitwidth.Offset.copy_(trainedOffset);
         }
         average.Update(); // decay 3/4: start + 1/4 of the change
 
+        using var expectedWeight = start.Plus(0.25);
+        using var expectedMean = startMean.Plus(0.5);
         average.Swap();
-        Assert.IsTrue(layer.Weight.allclose(start + 0.25, rtol: 0, atol: 1e-6), "weights: not 3/4 of the old plus 1/4 of the new");
-        Assert.IsTrue(layer.Norm.running_mean!.allclose(startMean + 0.5, rtol: 0, atol: 1e-6), "BatchNorm statistics are averaged as well");
-        Assert.IsTrue(layer.WeightQuantizer.Bitwidth.Offset.eq(offset + 1).all().item<bool>(), "the quantizers are the model's own, not averaged");
+        Assert.IsTrue(layer.Weight.allclose(expectedWeight, rtol: 0, atol: 1e-6), "weights: not 3/4 of the old plus 1/4 of the new");
+        Assert.IsTrue(layer.Norm.running_mean!.allclose(expectedMean, rtol: 0, atol: 1e-6), "BatchNorm statistics are averaged as well");
+        Assert.IsTrue(layer.WeightQuantizer.Bitwidth.Offset.equal(trainedOffset).all().item<bool>(), "the quantizers are the model's own, not averaged");
         average.Swap();
-        Assert.IsTrue(layer.Weight.eq(start + 1).all().item<bool>(), "swapping back restores the trained weights exactly");
+        Assert.IsTrue(layer.Weight.equal(trained).all().item<bool>(), "swapping back restores the trained weights exactly");
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new WeightAverage(model, horizonSteps: 0.5));
     }
 

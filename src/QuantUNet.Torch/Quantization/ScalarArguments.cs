@@ -25,6 +25,9 @@ internal static class ScalarArguments
     /// <summary>x += y, in place.</summary>
     public static Tensor PlusInPlace(this Tensor x, Tensor y) => x.add_(y, One);
 
+    /// <summary>x += alpha * y, in place.</summary>
+    public static Tensor PlusInPlace(this Tensor x, Tensor y, double alpha) => Held(alpha, scalar => x.add_(y, scalar));
+
     /// <summary>x + value.</summary>
     public static Tensor Plus(this Tensor x, double value) => Held(value, scalar => x.add(scalar, One));
 

@@ -1,4 +1,5 @@
 using QuantUNet.Torch.Model;
+using QuantUNet.Torch.Quantization;
 using static TorchSharp.torch;
 
 namespace QuantUNet.Torch.Training;
@@ -32,7 +33,7 @@ internal sealed class WeightAverage : IDisposable
     public void Update()
     {
         using var _ = no_grad();
-        foreach (var (value, mean) in live.Zip(average)) mean.mul_(decay).add_(value, alpha: 1 - decay);
+        foreach (var (value, mean) in live.Zip(average)) mean.TimesInPlace(decay).PlusInPlace(value, 1 - decay);
     }
 
     /// <summary>Exchanges the model's tensors with the average: call once to evaluate or keep the average, again to train on.</summary>
