@@ -77,4 +77,13 @@ public sealed class WeightAverageTests
         CollectionAssert.AreEqual(ModelFile.SaveState(plain), lastTrained, "the average changed the training itself");
         CollectionAssert.AreNotEqual(lastTrained, ModelFile.SaveState(averaged), "the model kept is the last trained weights, not their average");
     }
+
+    [TestMethod]
+    public void AHorizonUnderOneStepIsTheWeightsThemselves()
+    {
+        using var model = SegmentationTrainer.CreateModel(TestModels.Tiny(), Options.Seed);
+        byte[] lastTrained = [];
+        SegmentationTrainer.Train(model, Slices, null, Options with { Epochs = 1, WeightAverageEpochs = 1e-6 }, epochEnded: _ => lastTrained = ModelFile.SaveState(model));
+        CollectionAssert.AreEqual(lastTrained, ModelFile.SaveState(model));
+    }
 }

@@ -102,7 +102,7 @@ public static class SegmentationTrainer
         int steps = (count + options.BatchSize - 1) / options.BatchSize;
         int frozenFrom = model.Quantize ? options.Epochs - options.FrozenWidthEpochs(options.Epochs) + 1 : int.MaxValue;
         double widthRate = model.Quantize ? options.BitwidthLearningRate((long)(frozenFrom - 1) * steps, model.LearnableWeightBitRange) : 0;
-        using var average = options.WeightAverageEpochs > 0 ? best.StartAverage(model, options.WeightAverageEpochs * steps) : null;
+        using var average = options.WeightAverageEpochs > 0 ? best.StartAverage(model, Math.Max(1, options.WeightAverageEpochs * steps)) : null; // under a step: the weights themselves
         for (int epoch = records.Count + 1; epoch <= options.Epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
