@@ -7,11 +7,18 @@ using static TorchSharp.torch;
 
 namespace QuantUNet.Torch.Tests;
 
-/// <summary>The training recipe: augmentation, learning-rate schedule, frozen widths, the bit-budget hinge and the best-epoch model.</summary>
+/// <summary>The training recipe: augmentation, learning-rate schedule, frozen widths, the bit-budget hinge, the best-epoch model and the weight average.</summary>
 [TestClass]
 public sealed class TrainingRecipeTests
 {
     private static readonly TrainingOptions Options = new() { Epochs = 4, BatchSize = 4, QuantizerLearningRate = 0.1, Seed = 3, Threads = 2 };
+
+    // Weight-average tests: each epoch validated and kept as the average over one epoch (WeightAverageEpochs 1).
+    private static readonly TrainingOptions AveragedOptions = Options with
+    {
+        BatchSize = 2, QuantizerLearningRate = 1e-2, LearningRate = 1e-2, LearningRateSchedule = LearningRateScheduleKind.Constant, Augmentation = AugmentationKind.None,
+        WeightAverageEpochs = 1,
+    };
 
     // Blobs a tiny model learns in a few steps (synthetic MRI lesions stay at Dice 0 for longer than a test may take).
     private static readonly IReadOnlyList<SegmentationSample> Slices = TestModels.Blobs(12, 16, seed: 1);
@@ -183,7 +190,7 @@ public sealed class TrainingRecipeTests
         var states = new List<byte[]>();
         QuantUNetModel? model = null;
         var options = Options with { Epochs = 5, BatchSize = 2, LearningRate = 1e-2, LearningRateSchedule = LearningRateScheduleKind.Constant, FrozenWidthFraction = 0.6, Augmentation = AugmentationKind.None,
-            WeightAverageEpochs = 0 }; // the weights themselves: WeightAverageTests keep the average
+            WeightAverageEpochs = 0 }; // the weights themselves: the weight-average tests below keep the average
         model = SegmentationTrainer.CreateModel(TestModels.Tiny(quantize), options.Seed);
         var result = SegmentationTrainer.Train(model, Slices, ValidationSlices, options, epochEnded: _ => states.Add(ModelFile.SaveState(model)));
 
@@ -227,6 +234,74 @@ public sealed class TrainingRecipeTests
         Assert.AreEqual(0.02, options.BitwidthLearningRate(learningSteps: 300, rangeBits: 6), 1e-12);
         Assert.AreEqual(options.QuantizerLearningRate, options.BitwidthLearningRate(learningSteps: 6_000, rangeBits: 6));
         Assert.AreEqual(options.QuantizerLearningRate, options.BitwidthLearningRate(learningSteps: 0, rangeBits: 6));
+    }
+
+    [TestMethod]
+    public void AStepMovesTheAverageOneHorizonsShareAndSwapExchangesIt()
+    {
+        using var model = SegmentationTrainer.CreateModel(TestModels.Tiny(quantize: true), seed: 1);
+        var layer = model.Layers[0];
+        using var start = layer.Weight.detach().clone();
+        using var startMean = layer.Norm!.running_mean!.clone();
+        using var offset = layer.WeightQuantizer.Bitwidth.Offset.detach().clone();
+        using var average = new WeightAverage(model, horizonSteps: 4);
+        using var trained = start.Plus(1.0);
+        using var trainedMean = startMean.Plus(2.0);
+        using var trainedOffset = offset.Plus(1.0);
+        using (no_grad())
+        {
+            layer.Weight.copy_(trained);
+            layer.Norm.running_mean!.copy_(trainedMean);
+            layer.WeightQuantizer.Bitwidth.Offset.copy_(trainedOffset);
+        }
+        average.Update(); // decay 3/4: start + 1/4 of the change
+
+        using var expectedWeight = start.Plus(0.25);
+        using var expectedMean = startMean.Plus(0.5);
+        average.Swap();
+        Assert.IsTrue(layer.Weight.allclose(expectedWeight, rtol: 0, atol: 1e-6), "weights: not 3/4 of the old plus 1/4 of the new");
+        Assert.IsTrue(layer.Norm.running_mean!.allclose(expectedMean, rtol: 0, atol: 1e-6), "BatchNorm statistics are averaged as well");
+        Assert.IsTrue(layer.WeightQuantizer.Bitwidth.Offset.equal(trainedOffset).all().item<bool>(), "the quantizers are the model's own, not averaged");
+        average.Swap();
+        Assert.IsTrue(layer.Weight.equal(trained).all().item<bool>(), "swapping back restores the trained weights exactly");
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new WeightAverage(model, horizonSteps: 0.5));
+    }
+
+    [TestMethod]
+    [DataRow(false, DisplayName = "float")]
+    [DataRow(true, DisplayName = "QuantU-Net")]
+    public void EachEpochIsValidatedAndTheKeptModelIsTheAverage(bool quantize)
+    {
+        var trained = new List<byte[]>();
+        using var model = SegmentationTrainer.CreateModel(TestModels.Tiny(quantize), AveragedOptions.Seed);
+        var result = SegmentationTrainer.Train(model, Slices, ValidationSlices, AveragedOptions, epochEnded: _ => trained.Add(ModelFile.SaveState(model)));
+
+        using var data = TrainingData.Stack(ValidationSlices, null);
+        using var logits = ModelScoring.Logits(result.Model, data.Images, AveragedOptions.BatchSize);
+        Assert.AreEqual(result.Epochs[result.BestEpoch - 1].Validation!.Dice, ModelScoring.Counts(logits, data.Masks).Dice, 1e-12,
+            "the kept model is not the one its epoch was validated as");
+        CollectionAssert.AreNotEqual(trained[result.BestEpoch - 1], ModelFile.SaveState(result.Model), "the kept model is the trained weights, not their average");
+    }
+
+    [TestMethod]
+    public void WithoutValidationTheLastEpochsAverageIsKept()
+    {
+        using var averaged = SegmentationTrainer.CreateModel(TestModels.Tiny(), AveragedOptions.Seed);
+        using var plain = SegmentationTrainer.CreateModel(TestModels.Tiny(), AveragedOptions.Seed);
+        byte[] lastTrained = [];
+        SegmentationTrainer.Train(averaged, Slices, null, AveragedOptions, epochEnded: _ => lastTrained = ModelFile.SaveState(averaged));
+        SegmentationTrainer.Train(plain, Slices, null, AveragedOptions with { WeightAverageEpochs = 0 });
+        CollectionAssert.AreEqual(ModelFile.SaveState(plain), lastTrained, "the average changed the training itself");
+        CollectionAssert.AreNotEqual(lastTrained, ModelFile.SaveState(averaged), "the model kept is the last trained weights, not their average");
+    }
+
+    [TestMethod]
+    public void AHorizonUnderOneStepIsTheWeightsThemselves()
+    {
+        using var model = SegmentationTrainer.CreateModel(TestModels.Tiny(), AveragedOptions.Seed);
+        byte[] lastTrained = [];
+        SegmentationTrainer.Train(model, Slices, null, AveragedOptions with { Epochs = 1, WeightAverageEpochs = 1e-6 }, epochEnded: _ => lastTrained = ModelFile.SaveState(model));
+        CollectionAssert.AreEqual(lastTrained, ModelFile.SaveState(model));
     }
 
     private static TrainingResult Train(bool quantize, TrainingOptions options, IReadOnlyList<SegmentationSample>? validation) =>
