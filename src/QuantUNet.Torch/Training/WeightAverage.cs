@@ -62,7 +62,5 @@ internal sealed class WeightAverage : IDisposable
     }
 
     private static IEnumerable<Tensor> Averaged(QuantUNetModel model) =>
-        model.Layers.SelectMany(l => l.Norm is { } norm
-            ? new Tensor[] { l.Weight, l.Bias, norm.weight!, norm.bias!, norm.running_mean!, norm.running_var! }
-            : [l.Weight, l.Bias]);
+        model.WeightParameters().Concat(model.Layers.SelectMany(l => l.Norm is { } norm ? new[] { norm.running_mean!, norm.running_var! } : []));
 }
