@@ -78,7 +78,7 @@ public sealed class IntegerModelFileTests
         var bytes = IntegerModelFile.Serialize(RandomModels.MiniUNet(6, 3, 3));
         bytes[8] = 3;
         File.WriteAllBytes(path, bytes);
-        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => IntegerModelFile.Load(path)).Message, "integer model version 3; this build reads version 2");
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => IntegerModelFile.Load(path)).Message, "integer model version 3; this build reads versions 1 to 2");
         var missing = Path.Combine(folder.Path, "missing.qint");
         StringAssert.Contains(Assert.ThrowsExactly<FileNotFoundException>(() => IntegerModelFile.Load(missing)).Message, missing);
     }

@@ -39,7 +39,7 @@ public sealed class ModelPayloadFuzzTests
         StringAssert.Contains(Refuse(flipped), "checksum mismatch");
         var future = bytes[..^ChecksumLength];
         future[8] = 3;
-        StringAssert.Contains(Refuse(WithChecksum(future)), "transformer payload version 3; this build reads version 2.");
+        StringAssert.Contains(Refuse(WithChecksum(future)), "transformer payload version 3; this build reads versions 1 to 2.");
     }
 
     [TestMethod]

@@ -92,7 +92,7 @@ public sealed class ModelFileIntegrityTests
         future[8] = 3;
         // A future build would write a valid checksum over its own bytes.
         SHA256.HashData(future.AsSpan(0, future.Length - 32)).CopyTo(future, future.Length - 32);
-        Assert.AreEqual("model package version 3; this build reads version 2.", Refuse(future));
+        Assert.AreEqual("model package version 3; this build reads versions 1 to 2.", Refuse(future));
     }
 
     [TestMethod]

@@ -169,7 +169,7 @@ public sealed class ResumeTrainingTests
         Assert.AreEqual(2, TrainingCheckpoint.LoadFrom(folder).QuantizedRecords.Count, "the resumed run finished, writing this build's checkpoint");
 
         File.WriteAllBytes(TrainingCheckpoint.PathIn(folder), ChecksummedFrame.ToBytes(new ChecksummedFrame.Kind("QUNETCK1"u8.ToArray(), 1, "training checkpoint"), "{}"u8.ToArray(), [.. Enumerable.Repeat(ReadOnlyMemory<byte>.Empty, 7)]));
-        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => TrainingCheckpoint.LoadFrom(folder)).Message, "version 1");
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => TrainingCheckpoint.LoadFrom(folder)).Message, "training checkpoint version 1; this build reads versions 2 to 3.");
     }
 
     private static WarmStartResult Train(string folder, Action<string, EpochRecord>? epochEnded, CancellationToken cancellation = default, TrainingOptions? options = null) =>

@@ -18,8 +18,14 @@ public static class ChecksummedFrame
     /// <summary>What sets one kind of file apart: its magic (8 bytes), its version and the noun its errors use ("model file").</summary>
     public sealed record Kind(byte[] Magic, int Version, string Noun)
     {
+        /// <summary>The oldest version of this kind the build still reads (by a reader of its own); <see cref="Version"/> when none older.</summary>
+        public int OldestReadVersion { get; init; } = Version;
+
         /// <summary>Whether <paramref name="bytes"/> start with this kind's magic, whatever their version.</summary>
         public bool Matches(ReadOnlySpan<byte> bytes) => bytes.StartsWith(Magic);
+
+        /// <summary>The versions a refusal names: "version 2" or "versions 1 to 2".</summary>
+        internal string ReadVersions => OldestReadVersion == Version ? $"version {Version}" : $"versions {OldestReadVersion} to {Version}";
     }
 
     /// <summary>The JSON settings of every frame header: enums by name, so a header reads the same to people and programs.</summary>
@@ -89,7 +95,7 @@ public static class ChecksummedFrame
         if (bytes.Length < magicLength + 8 + 8 * sectionCount + HashLength || !kind.Matches(bytes))
             throw Bad($"not a QuantU-Net {kind.Noun} (wrong magic or too short).");
         int version = BinaryPrimitives.ReadInt32LittleEndian(bytes[magicLength..]);
-        if (version != kind.Version) throw Bad($"{kind.Noun} version {version}; this build reads version {kind.Version}.");
+        if (version != kind.Version) throw Bad($"{kind.Noun} version {version}; this build reads {kind.ReadVersions}.");
         int bodyLength = bytes.Length - HashLength;
         if (!SHA256.HashData(bytes[..bodyLength]).AsSpan().SequenceEqual(bytes[bodyLength..]))
             throw Bad("checksum mismatch: the file is truncated or corrupted.");

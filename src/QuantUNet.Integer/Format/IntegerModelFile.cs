@@ -20,7 +20,7 @@ public static class IntegerModelFile
     /// <summary>The extension of an integer model file.</summary>
     public const string Extension = ".qint";
 
-    internal static readonly ChecksummedFrame.Kind Kind = new("QUNETINT"u8.ToArray(), FormatVersion, "integer model");
+    internal static readonly ChecksummedFrame.Kind Kind = new("QUNETINT"u8.ToArray(), FormatVersion, "integer model") { OldestReadVersion = 1 };
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
 

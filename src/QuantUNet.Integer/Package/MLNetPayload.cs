@@ -15,7 +15,7 @@ public static class MLNetPayload
     /// <summary>The zip entry's name, "QuantUNet.bin", in the transformer's folder of the model zip.</summary>
     public const string EntryName = "QuantUNet.bin";
 
-    internal static readonly ChecksummedFrame.Kind Kind = new("QUNETMLN"u8.ToArray(), 2, "transformer payload");
+    internal static readonly ChecksummedFrame.Kind Kind = new("QUNETMLN"u8.ToArray(), 2, "transformer payload") { OldestReadVersion = 1 };
 
     /// <summary>The payload bytes: <paramref name="settingsJson"/> as the header and <paramref name="package"/> as the one section.</summary>
     /// <param name="settingsJson">The transformer's settings, UTF-8 JSON.</param>

@@ -18,7 +18,7 @@ public sealed class ModelPackage
     /// <summary>The extension of a package file.</summary>
     public const string Extension = ".qunet";
 
-    internal static readonly ChecksummedFrame.Kind FileKind = new("QUNETPKG"u8.ToArray(), 2, "model package");
+    internal static readonly ChecksummedFrame.Kind FileKind = new("QUNETPKG"u8.ToArray(), 2, "model package") { OldestReadVersion = 1 };
 
     /// <exception cref="InvalidDataException">The description is unusable or the parts disagree; the message says how.</exception>
     public ModelPackage(ModelDescription description, ReadOnlyMemory<byte> torchState, IntegerModel? integerModel)

@@ -22,7 +22,7 @@ public sealed record TrainingCheckpoint
     public const int FormatVersion = 3;
     /// <summary>The checkpoint's file name in the run's folder, "checkpoint.qtrain".</summary>
     public const string FileName = "checkpoint.qtrain";
-    private static readonly ChecksummedFrame.Kind Kind = new("QUNETCK1"u8.ToArray(), FormatVersion, "training checkpoint");
+    private static readonly ChecksummedFrame.Kind Kind = new("QUNETCK1"u8.ToArray(), FormatVersion, "training checkpoint") { OldestReadVersion = 2 };
     // Version 2 had no weight averages: its runs trained without, and its frame ends after the best states.
     private static readonly ChecksummedFrame.Kind KindWithoutAverages = Kind with { Version = 2 };
 
