@@ -80,8 +80,8 @@ public static class ChecksummedFrame
         File.Exists(path) ? File.ReadAllBytes(path) : throw new FileNotFoundException($"{path}: no such {noun}.", path);
 
     /// <summary>The version a frame of <paramref name="kind"/>'s magic says it is; null for a frame of another kind or too short to say.</summary>
-    public static int? VersionOf(ReadOnlyMemory<byte> frame, Kind kind) =>
-        frame.Length >= kind.Magic.Length + 4 && kind.Matches(frame.Span) ? BinaryPrimitives.ReadInt32LittleEndian(frame.Span[kind.Magic.Length..]) : null;
+    public static int? VersionOf(ReadOnlySpan<byte> frame, Kind kind) =>
+        frame.Length >= kind.Magic.Length + 4 && kind.Matches(frame) ? BinaryPrimitives.ReadInt32LittleEndian(frame[kind.Magic.Length..]) : null;
 
     /// <summary>
     /// Reads a frame of <paramref name="kind"/> with exactly <paramref name="sectionCount"/> sections, refusing a

@@ -67,8 +67,7 @@ public static class LegacyFormats
     internal static bool IsVersion1Package(ReadOnlySpan<byte> bytes) => IsVersion1(ModelPackage.FileKind, bytes);
 
     /// <summary>Whether <paramref name="bytes"/> start with the magic of <paramref name="kind"/> and format version 1.</summary>
-    private static bool IsVersion1(ChecksummedFrame.Kind kind, ReadOnlySpan<byte> bytes) =>
-        kind.Matches(bytes) && bytes.Length >= kind.Magic.Length + 4 && BinaryPrimitives.ReadInt32LittleEndian(bytes[kind.Magic.Length..]) == 1;
+    private static bool IsVersion1(ChecksummedFrame.Kind kind, ReadOnlySpan<byte> bytes) => ChecksummedFrame.VersionOf(bytes, kind) == 1;
 
     /// <summary>Whether the last 32 bytes of <paramref name="bytes"/> are the SHA-256 of the others.</summary>
     private static bool HashMatches(ReadOnlySpan<byte> bytes) =>

@@ -24,7 +24,7 @@ public sealed record TrainingCheckpoint
     public const string FileName = "checkpoint.qtrain";
     private static readonly ChecksummedFrame.Kind Kind = new("QUNETCK1"u8.ToArray(), FormatVersion, "training checkpoint") { OldestReadVersion = 2 };
     // Version 2 had no weight averages: its runs trained without, and its frame ends after the best states.
-    private static readonly ChecksummedFrame.Kind KindWithoutAverages = Kind with { Version = 2 };
+    private static readonly ChecksummedFrame.Kind KindWithoutAverages = Kind with { Version = Kind.OldestReadVersion };
 
     /// <summary>The network; each phase sets <see cref="ArchitectureOptions.Quantize"/> itself.</summary>
     public required ArchitectureOptions Architecture { get; init; }
