@@ -43,7 +43,7 @@ var pipeline = preprocessing.Append(mlContext.Segmentation().Trainers.QuantUNet(
     LabelColumnName = "Mask",
     PredictedMaskImageColumnName = "PredictedMask",
     BaseWidth = 8,
-    Epochs = 16, // all epochs: the first 60% (10) train the float U-Net, the rest quantization-aware from its weights
+    Epochs = 16, // all epochs: the first WarmStartSchedule.WarmStartFraction (80%, 13) train the float U-Net, the rest quantization-aware from its weights
     ValidationSet = preprocessing.Fit(test).Transform(test),
 }));
 Console.WriteLine("Training:");

@@ -62,8 +62,9 @@ public sealed class OptionsValidationTests
     [TestMethod]
     public void EpochsCountsAllEpochsSplitAsTheCliSplitsThem()
     {
-        Assert.AreEqual(new(12, 12, 8), new QuantUNetTrainer.Options { Epochs = 20 }.Schedule()); // quantunet train --epochs 20
-        Assert.AreEqual(new(6, 6, 4), new QuantUNetTrainer.Options().Schedule());
+        Assert.AreEqual(new(16, 16, 4), new QuantUNetTrainer.Options { Epochs = 20 }.Schedule()); // quantunet train --epochs 20
+        Assert.AreEqual(new(8, 8, 2), new QuantUNetTrainer.Options().Schedule());
+        Assert.AreEqual(new(1, 1, 1), new QuantUNetTrainer.Options { Epochs = 2 }.Schedule()); // 80% of 2 rounds to 2: one QAT epoch stays
         Assert.AreEqual(new(0, 0, 10), new QuantUNetTrainer.Options { FloatWarmStartEpochs = 0 }.Schedule());
         Assert.AreEqual(new(3, 3, 7), new QuantUNetTrainer.Options { FloatWarmStartEpochs = 3 }.Schedule());
         Assert.AreEqual(new(1, 0, 0), new QuantUNetTrainer.Options { Quantize = false, Epochs = 1 }.Schedule());

@@ -37,11 +37,12 @@ public sealed record TrainingOptions
     /// The weights' learning rate in a quantization-aware phase that starts from float weights (a <see cref="WarmStartTraining"/>
     /// warm start), as a share of <see cref="LearningRate"/>. QAT folds each BatchNorm with frozen statistics, so the network it
     /// trains has no batch normalisation left to absorb a large step: at the full rate the first QAT epoch undid most of the
-    /// float phase (validation Dice 0.60 to 0.28 on the LGG development split at 7.8 bits). At 0.3 QAT starts about where the
-    /// float run's cosine stands at the default warm start (0.35 of the peak after epoch 12 of 20), so the quantized weights go
-    /// on learning as the float run's do; at 0.1 they barely moved from the warm start (LGG development split, 128 px, width 16:
-    /// pooled / mean patient Dice 0.816 / 0.725 at 0.1 and 0.829 / 0.747 at 0.3 on seed 1, 0.490 / 0.548 and 0.516 / 0.564 on
-    /// seed 2). Default 0.3.
+    /// float phase (validation Dice 0.60 to 0.28 on the LGG development split at 7.8 bits). With the warm start after epoch 12 of 20
+    /// (where the float run's cosine stands at 0.35 of the peak) 0.3 let the quantized weights go on learning as the float run's
+    /// do, where at 0.1 they barely moved from the warm start (LGG development split, 128 px, width 16: pooled / mean patient
+    /// Dice 0.816 / 0.725 at 0.1 and 0.829 / 0.747 at 0.3 on seed 1, 0.490 / 0.548 and 0.516 / 0.564 on seed 2). From the
+    /// default warm start after epoch 16 (the float cosine at 0.10) QAT restarts at three times the float run's rate there:
+    /// the recipe the held-out measurements of that warm start used (docs/training-recipe.md). Default 0.3.
     /// </summary>
     public double WarmStartedQatLearningRateFactor { get; init; } = 0.3;
 
