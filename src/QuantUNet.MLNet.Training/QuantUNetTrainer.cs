@@ -101,9 +101,10 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
 
         /// <summary>
         /// How many of the <see cref="Epochs"/> train the float U-Net before quantization-aware training starts from its
-        /// weights. Null (default): <see cref="WarmStartSchedule.DefaultWarmStartEpoch"/> of them (the share <see cref="WarmStartSchedule.WarmStartFraction"/>), the recipe the
-        /// README recommends and <c>quantunet train</c> uses; 0 trains quantized from scratch, where the 8-bit quantizers
-        /// can leave a small network predicting background only for many epochs. Ignored for the float baseline.
+        /// weights. Null (default): <see cref="WarmStartSchedule.DefaultWarmStartEpoch"/> of them (the share
+        /// <see cref="WarmStartSchedule.WarmStartFraction"/>), the recipe the README recommends and <c>quantunet train</c> uses;
+        /// 0 trains quantized from scratch, where the 8-bit quantizers can leave a small network predicting background only
+        /// for many epochs. Ignored for the float baseline.
         /// </summary>
         public int? FloatWarmStartEpochs;
 

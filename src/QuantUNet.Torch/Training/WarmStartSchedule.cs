@@ -18,9 +18,9 @@ public sealed record WarmStartSchedule(int FloatEpochs, int WarmStartEpoch, int 
 {
     /// <summary>
     /// The share of the epochs the float model trains before QuantU-Net takes its weights, in <see cref="Split"/>: 0.8 (16
-    /// float + 4 QAT epochs of 20). On LGG patients no run saw, QAT from float epoch 12 ended under the float run's settled
-    /// epochs (it gains less from 8 epochs than the float run does), and from epoch 16 it matched them: docs/training-recipe.md,
-    /// "The warm-start share".
+    /// float + 4 QAT epochs of 20). QAT from float epoch 12 gained less from its 8 epochs than the float run from the same 8;
+    /// from epoch 16 QuantU-Net kept up with the float model on held-out LGG patients (docs/training-recipe.md, "The
+    /// warm-start share").
     /// </summary>
     public const double WarmStartFraction = 0.8;
 
