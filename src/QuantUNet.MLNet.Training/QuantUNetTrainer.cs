@@ -160,6 +160,10 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
         /// there (same settings and data), so that an interrupted fit loses at most one epoch and ends as an uninterrupted one.</summary>
         public string? CheckpointDirectory;
 
+        /// <summary>When set, every epoch's model package is written here as the epoch ends (<c>float-07.qunet</c>, <c>quant-03.qunet</c>;
+        /// see <see cref="TrainingOptions.EpochModelDirectory"/>), for scoring epochs the validation did not pick; <c>FromModelFile</c> reads them.</summary>
+        public string? EpochModelDirectory;
+
         /// <summary>Called after every training step with the epoch, the step and the loss (float warm-start epochs come first, numbered on their own).</summary>
         public Action<TrainingProgress>? Progress;
 
@@ -182,6 +186,7 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
             LearningRateSchedule = LearningRateSchedule, Lambda = Lambda, BitwidthLoss = BitwidthLoss, TargetBits = TargetBits,
             PenalizeActivationBits = PenalizeActivationBits, BitwidthWarmupEpochs = BitwidthWarmupEpochs, FrozenWidthFraction = FrozenWidthFraction,
             WeightAverageEpochs = WeightAverageEpochs, Seed = seed, Threads = Threads, Augmentation = Augmentation, CheckpointDirectory = CheckpointDirectory,
+            EpochModelDirectory = EpochModelDirectory,
         };
 
         /// <summary>The float and quantization-aware epochs these options train: the split <c>quantunet train</c> makes.</summary>

@@ -68,6 +68,32 @@ public sealed class ResumeTests
     }
 
     [TestMethod]
+    public void SavedEpochsOutliveAKillAndEvaluateScoresThem()
+    {
+        var run = Path.Combine(root, "save-epochs");
+        KillAfter("quant epoch  1", ["train", "--data", data, "--out", run, "--save-epochs", .. Settings]);
+        var resumed = CommandRunner.Run("train", "--resume", run);
+        Assert.AreEqual(0, resumed.ExitCode, resumed.Output + resumed.Error);
+
+        var epochs = Path.Combine(run, "epochs");
+        CollectionAssert.AreEqual(new[] { "float-01.qunet", "float-02.qunet", "quant-01.qunet", "quant-02.qunet" },
+            Directory.GetFiles(epochs).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList(), "one package an epoch, the resumed run's included, and no temporary file");
+        // QAT epoch 2 is the only one with frozen widths, so it is the kept model: the uninterrupted run's, kill or not.
+        AssertSameWeights(Path.Combine(uninterrupted, "model.zip"), Path.Combine(epochs, "quant-02.qunet"));
+        var kept = CommandRunner.Run("evaluate", "--model", Path.Combine(run, "model.zip"), "--data", data, "--out", Path.Combine(run, "eval-kept"), "--threads", "2");
+        var lastEpoch = CommandRunner.Run("evaluate", "--model", Path.Combine(epochs, "quant-02.qunet"), "--data", data, "--out", Path.Combine(run, "eval-epoch-2"), "--threads", "2");
+        Assert.AreEqual(0, lastEpoch.ExitCode, lastEpoch.Output + lastEpoch.Error);
+        StringAssert.StartsWith(lastEpoch.Output.Split('\n')[1], "integer: Dice", "a QAT epoch's file scores with its integer model");
+        Assert.AreEqual(Figures(kept.Output), Figures(lastEpoch.Output));
+
+        Assert.IsTrue(TrainingCheckpoint.LoadFrom(run).CallerSettings!.Value.GetProperty("SaveEpochs").GetBoolean(), "--resume must know to go on writing them");
+        Assert.IsFalse(TrainingCheckpoint.LoadFrom(uninterrupted).CallerSettings!.Value.TryGetProperty("SaveEpochs", out _),
+            "without the option the stored settings are those of a build before it, so that its runs still match");
+
+        static string Figures(string output) => output.Split('\n')[1].Split(" on ")[0];
+    }
+
+    [TestMethod]
     public void ARunBegunWithOtherDefaultsResumesWithItsOwn()
     {
         // What a run begun by an older build looks like to this one: a checkpoint whose options and architecture are not

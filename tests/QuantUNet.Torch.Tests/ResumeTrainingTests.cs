@@ -80,6 +80,46 @@ public sealed class ResumeTrainingTests
     }
 
     [TestMethod]
+    [DataRow(0.0, DisplayName = "the weights themselves")]
+    [DataRow(1.0, DisplayName = "weights averaged")]
+    public void EveryEpochsModelIsWrittenAsThePhaseWouldKeepIt(double weightAverageEpochs)
+    {
+        using var temp = new TempFolder("quantunet-epochs");
+        var epochs = Path.Combine(temp.Path, "epochs");
+        var run = Train(Path.Combine(temp.Path, "run"), epochEnded: null, options: Options with { WeightAverageEpochs = weightAverageEpochs, EpochModelDirectory = epochs });
+
+        CollectionAssert.AreEqual(new[] { "float-01.qunet", "float-02.qunet", "quant-01.qunet", "quant-02.qunet" },
+            Directory.GetFiles(epochs).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList(), "one package an epoch and nothing else (no temporary file)");
+        var keptFloat = ModelFile.LoadPackage(Path.Combine(epochs, WarmStartTraining.EpochModelFileName(TrainingPhase.Float, run.Float!.BestEpoch)));
+        var keptQuantized = ModelFile.LoadPackage(Path.Combine(epochs, WarmStartTraining.EpochModelFileName(TrainingPhase.Quantized, run.Final.BestEpoch)));
+        CollectionAssert.AreEqual(ModelFile.SaveState(run.Float.Model), keptFloat.TorchState.ToArray(), "the kept float epoch's file is not the kept float model");
+        CollectionAssert.AreEqual(ModelFile.SaveState(run.Final.Model), keptQuantized.TorchState.ToArray(), "the kept QAT epoch's file is not the kept QuantU-Net");
+        Assert.IsNotNull(keptQuantized.IntegerModel, "a QAT epoch's package carries its integer model");
+        Assert.IsFalse(keptFloat.Description.Quantized);
+        Assert.AreEqual(16, keptQuantized.Description.ImageHeight, "the training images' size");
+        Assert.AreEqual(run.Final.Epochs[run.Final.BestEpoch - 1].Validation!.Dice, keptQuantized.Description.Training!.Metrics["validation.dice"], "the epoch's own validation figures");
+    }
+
+    [TestMethod]
+    public void WhereEpochModelsGoIsNotPartOfTheRun()
+    {
+        using var temp = new TempFolder("quantunet-epochs");
+        var folder = Path.Combine(temp.Path, "run");
+        using (var stop = new CancellationTokenSource())
+            Assert.ThrowsExactly<OperationCanceledException>(() => Train(folder, (name, record) =>
+            {
+                if (name == WarmStartTraining.QuantizedName && record.Epoch == 1) stop.Cancel();
+            }, stop.Token, Options with { EpochModelDirectory = Path.Combine(temp.Path, "before") }));
+
+        var elsewhere = Path.Combine(temp.Path, "after");
+        var resumed = Train(folder, epochEnded: null, options: Options with { EpochModelDirectory = elsewhere });
+        Assert.AreEqual(2, TrainingCheckpoint.LoadFrom(folder).QuantizedRecords.Count, "the checkpoint was resumed, not refused");
+        CollectionAssert.AreEqual(new[] { "quant-02.qunet" }, Directory.GetFiles(elsewhere).Select(Path.GetFileName).ToList(),
+            "a resumed run writes the epochs it trains, not the ones it replays");
+        CollectionAssert.AreEqual(ModelFile.SaveState(resumed.Final.Model), ModelFile.LoadPackage(Path.Combine(elsewhere, "quant-02.qunet")).TorchState.ToArray());
+    }
+
+    [TestMethod]
     public void QuantUNetStartsFromTheFloatRunsWeightsAtTheWarmStartEpoch()
     {
         using var warmStartTemp = new TempFolder("quantunet-resume");

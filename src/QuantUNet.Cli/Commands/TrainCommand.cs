@@ -24,6 +24,11 @@ internal static class TrainCommand
         {
             Description = "A bit budget: the bitwidth term pulls only while QuantU-Net's average weight bits (plain mean over the layers) exceed it, 2 to 8 (default: none, the paper's plain lambda term).",
         };
+        var saveEpochs = new Option<bool>("--save-epochs")
+        {
+            Description = $"Also write every epoch's model, as the epoch ends, into the --out folder's {EpochModelsFolder} folder (float-07.qunet, quant-03.qunet), "
+                        + "to score epochs the validation did not pick; evaluate, predict and export read them.",
+        };
         var resume = new Option<DirectoryInfo>("--resume")
         {
             Description = $"Continue the run whose --out folder this is from its last checkpoint ({TrainingCheckpoint.FileName}), losing at most the epoch it was in; "
@@ -32,7 +37,7 @@ internal static class TrainCommand
         var strict = DatasetOptions.Strict();
         var command = new Command("train", "Train QuantU-Net (float warm start, then quantization-aware training with learned bitwidths) or the float U-Net on an image folder or a NIfTI volume; write the model, the integer model and train.json.")
         {
-            output, floatOnly, targetBits, resume, strict,
+            output, floatOnly, targetBits, saveEpochs, resume, strict,
         };
         flags.AddTo(command);
         flags.Dataset.Data.Required = false; // not with --resume; checked below otherwise
@@ -42,7 +47,7 @@ internal static class TrainCommand
             double? budget = parse.GetValue(targetBits) is { } bits ? TrainFlags.CheckTargetBits(bits, $"{targetBits.Name} {bits.ToString(CultureInfo.InvariantCulture)}") : null;
             if (budget is not null && !quantize)
                 throw new ArgumentException("--target-bits is a bit budget for QuantU-Net; the float U-Net (--float) has no bitwidths to budget.");
-            return flags.Read(parse, parse.GetValue(output)!.FullName, quantize, budget);
+            return flags.Read(parse, parse.GetValue(output)!.FullName, quantize, budget) with { SaveEpochs = parse.GetValue(saveEpochs) };
         }
 
         string folder = "";
@@ -97,7 +102,7 @@ internal static class TrainCommand
             ?? throw new ArgumentException($"{TrainingCheckpoint.PathIn(folder)} holds no quantunet train settings.");
         var settings = stored with { OutDirectory = folder };
         var (architecture, options) = ResumedSetup(checkpoint, folder, settings.Quantize);
-        return new TrainRun(settings, architecture, options, checkpoint.Schedule);
+        return new TrainRun(settings, architecture, options with { EpochModelDirectory = EpochModelDirectoryOf(settings) }, checkpoint.Schedule);
     }
 
     /// <summary>
@@ -126,8 +131,15 @@ internal static class TrainCommand
     public static TrainingOptions TrainingOptionsOf(TrainCommandOptions settings) => new()
     {
         Epochs = settings.Epochs, BatchSize = settings.Batch, Seed = settings.Seed, Threads = settings.Threads, CheckpointDirectory = settings.OutDirectory,
-        TargetBits = settings.TargetBits,
+        TargetBits = settings.TargetBits, EpochModelDirectory = EpochModelDirectoryOf(settings),
     };
+
+    /// <summary>The folder of a run's <c>--save-epochs</c> models, inside its --out folder.</summary>
+    public const string EpochModelsFolder = "epochs";
+
+    /// <summary>Where <paramref name="settings"/>' run writes every epoch's model: null unless <c>--save-epochs</c>.</summary>
+    private static string? EpochModelDirectoryOf(TrainCommandOptions settings) =>
+        settings.SaveEpochs ? Path.Combine(settings.OutDirectory, EpochModelsFolder) : null;
 
     /// <summary>Reads the slices and splits them by patient, warning about training data that cannot teach a model and saying what it read.</summary>
     /// <param name="strict">Whether the reader's data warnings are errors (--strict).</param>

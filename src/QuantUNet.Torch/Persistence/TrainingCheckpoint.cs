@@ -130,6 +130,6 @@ public sealed record TrainingCheckpoint
         return differences;
     }
 
-    /// <summary>The options as a checkpoint keeps them.</summary>
-    public static TrainingOptions ForCheckpoint(TrainingOptions options) => options with { CheckpointDirectory = null };
+    /// <summary>The options as a checkpoint keeps them: without the folders the run writes into, which do not change what it trains.</summary>
+    public static TrainingOptions ForCheckpoint(TrainingOptions options) => options with { CheckpointDirectory = null, EpochModelDirectory = null };
 }

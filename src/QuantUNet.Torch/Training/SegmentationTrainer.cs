@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using QuantUNet.Data;
+using QuantUNet.Integer.Format;
 using QuantUNet.Torch.Model;
+using QuantUNet.Torch.Persistence;
 using QuantUNet.Torch.Quantization;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -96,7 +98,7 @@ public static class SegmentationTrainer
     internal static void TrainEpochs(
         QuantUNetModel model, Adam optimizer, TrainingData data, TrainingOptions options, TrainingRandom random, List<EpochRecord> records,
         BestEpochTracker best, Action<TrainingProgress>? progress, Action<EpochRecord>? epochEnded, CancellationToken cancellation,
-        int? scheduleEpochs = null)
+        int? scheduleEpochs = null, Action<string>? log = null)
     {
         int count = data.Count;
         int steps = (count + options.BatchSize - 1) / options.BatchSize;
@@ -136,12 +138,25 @@ public static class SegmentationTrainer
                     clock.Elapsed.TotalSeconds,
                     widthsFrozen, learningRate);
                 best.Consider(record, model, BestEpoch.IsEligible(record, model.Quantize, options, options.Epochs), averaged: average is not null);
+                if (options.EpochModelDirectory is { } folder) SaveEpochModel(model, record, folder, data.ImageSize, options.Seed, log);
                 return record;
             }
             var record = average is null ? Close() : average.With(Close);
             records.Add(record);
             epochEnded?.Invoke(record);
         }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="model"/> after <paramref name="record"/>'s epoch into <paramref name="folder"/> (<see cref="TrainingOptions.EpochModelDirectory"/>).
+    /// An integer export that is refused leaves the package with the TorchSharp weights alone, as it does the run's final model, and <paramref name="log"/> hears why.
+    /// </summary>
+    private static void SaveEpochModel(QuantUNetModel model, EpochRecord record, string folder, ImageSize imageSize, int seed, Action<string>? log)
+    {
+        var name = WarmStartTraining.EpochModelFileName(model.Quantize ? TrainingPhase.Quantized : TrainingPhase.Float, record.Epoch);
+        var path = Path.Combine(folder, name);
+        AtomicFile.DeleteUnfinishedWrites(path); // a run killed while writing this epoch's file, now training the epoch again
+        ModelFile.Package(model, imageSize, ModelFile.Record(seed, [record]), problem => log?.Invoke($"warning: {name}: {problem}")).Save(path);
     }
 
     /// <summary>One optimiser step on one batch; returns the loss terms (the bitwidth term before lambda).</summary>

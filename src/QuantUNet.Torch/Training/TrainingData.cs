@@ -19,6 +19,8 @@ internal sealed class TrainingData : IDisposable
     public Tensor Masks { get; }
     public (Tensor Images, Tensor Masks)? Validation { get; }
     public int Count => (int)Images.shape[0];
+    /// <summary>Height and width of the training images (the last two dimensions of <see cref="Images"/>).</summary>
+    public ImageSize ImageSize => new((int)Images.shape[2], (int)Images.shape[3]);
 
     public static TrainingData Stack(IReadOnlyList<SegmentationSample> training, IReadOnlyList<SegmentationSample>? validation)
     {

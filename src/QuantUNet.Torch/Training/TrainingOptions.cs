@@ -111,6 +111,14 @@ public sealed record TrainingOptions
     /// </summary>
     public string? CheckpointDirectory { get; init; }
 
+    /// <summary>
+    /// When set, every epoch's model package is written here as the epoch ends (<see cref="WarmStartTraining.EpochModelFileName"/>:
+    /// <c>float-07.qunet</c>, <c>quant-03.qunet</c>), as the phase would keep it were that epoch its best (with the weight average
+    /// in it when the phase averages), so that epochs the validation did not pick can be scored on other patients or drawn as a
+    /// curve. Where the files go does not change the run: a checkpoint does not keep it. Null: none.
+    /// </summary>
+    public string? EpochModelDirectory { get; init; }
+
     /// <summary>The last epochs of an <see cref="Epochs"/>-epoch quantization-aware phase that train with frozen widths.</summary>
     public int FrozenWidthEpochs(int epochs) =>
         FrozenWidthFraction == 0 || epochs < 2 ? 0 : Math.Clamp((int)Math.Ceiling(epochs * FrozenWidthFraction), 1, epochs - 1);

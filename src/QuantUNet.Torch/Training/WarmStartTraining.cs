@@ -1,5 +1,6 @@
 using System.Text.Json;
 using QuantUNet.Data;
+using QuantUNet.Integer.Package;
 using QuantUNet.Torch.Model;
 using QuantUNet.Torch.Persistence;
 using TorchSharp.Modules;
@@ -78,6 +79,14 @@ public static class WarmStartTraining
             epochEnded is null ? null : (_, record) => epochEnded(record), log: null, progress, callerSettings: null, cancellation).Final;
     }
 
+    /// <summary>
+    /// The file a <see cref="TrainingOptions.EpochModelDirectory"/> gets for an epoch: the phase's name and the epoch within the
+    /// phase, <c>float-07.qunet</c>, <c>quant-03.qunet</c>.
+    /// </summary>
+    /// <param name="phase">The epoch's phase.</param>
+    /// <param name="epoch">The epoch, counted from 1 within its phase.</param>
+    public static string EpochModelFileName(TrainingPhase phase, int epoch) => FormattableString.Invariant($"{Name(phase)}-{epoch:D2}{ModelPackage.Extension}");
+
     /// <summary>One log line for an epoch.</summary>
     public static string Describe(string name, EpochRecord record)
     {
@@ -154,7 +163,7 @@ public static class WarmStartTraining
                 if (phase == TrainingPhase.Float && record.Epoch == schedule.WarmStartEpoch) SegmentationTrainer.CopyWeights(model, quantModel!);
                 if (directory is not null) SaveCheckpoint(phase, generator, optimizer);
                 epochEnded?.Invoke(Name(phase), record);
-            }, cancellation, phase == TrainingPhase.Float ? schedule.FloatScheduleEpochs : null);
+            }, cancellation, phase == TrainingPhase.Float ? schedule.FloatScheduleEpochs : null, log);
         }
 
         // After both phases, so that the warm start and every checkpoint saw each model as its last epoch left it.
