@@ -92,9 +92,8 @@ public static class ChecksummedFrame
         var bytes = frame.Span;
         InvalidDataException Bad(string problem) => new($"{source}: {problem}");
         int magicLength = kind.Magic.Length;
-        if (bytes.Length < magicLength + 8 + 8 * sectionCount + HashLength || !kind.Matches(bytes))
+        if (bytes.Length < magicLength + 8 + 8 * sectionCount + HashLength || VersionOf(bytes, kind) is not { } version)
             throw Bad($"not a QuantU-Net {kind.Noun} (wrong magic or too short).");
-        int version = BinaryPrimitives.ReadInt32LittleEndian(bytes[magicLength..]);
         if (version != kind.Version) throw Bad($"{kind.Noun} version {version}; this build reads {kind.ReadVersions}.");
         int bodyLength = bytes.Length - HashLength;
         if (!SHA256.HashData(bytes[..bodyLength]).AsSpan().SequenceEqual(bytes[bodyLength..]))
