@@ -142,6 +142,12 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
         public double FrozenWidthFraction = Defaults.FrozenWidthFraction;
 
         /// <summary>
+        /// The share of each phase's learning-rate schedule, at its end, whose epochs may be kept (0.4: the best of epochs 13-20
+        /// of 20); early epochs, whose weights still move by points from one epoch to the next, are not chosen. 1: every epoch.
+        /// </summary>
+        public double SettledEpochFraction = Defaults.SettledEpochFraction;
+
+        /// <summary>
         /// The horizon, in epochs, of a moving average of the weights that each epoch is validated, chosen and kept with
         /// (smooths the epoch-to-epoch swing the best epoch is chosen on); 0: the weights themselves. Default 0.
         /// </summary>
@@ -185,7 +191,7 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
             Epochs = Epochs, BatchSize = BatchSize, LearningRate = LearningRate, QuantizerLearningRate = QuantizerLearningRate,
             LearningRateSchedule = LearningRateSchedule, Lambda = Lambda, BitwidthLoss = BitwidthLoss, TargetBits = TargetBits,
             PenalizeActivationBits = PenalizeActivationBits, BitwidthWarmupEpochs = BitwidthWarmupEpochs, FrozenWidthFraction = FrozenWidthFraction,
-            WeightAverageEpochs = WeightAverageEpochs, Seed = seed, Threads = Threads, Augmentation = Augmentation, CheckpointDirectory = CheckpointDirectory,
+            SettledEpochFraction = SettledEpochFraction, WeightAverageEpochs = WeightAverageEpochs, Seed = seed, Threads = Threads, Augmentation = Augmentation, CheckpointDirectory = CheckpointDirectory,
             EpochModelDirectory = EpochModelDirectory,
         };
 

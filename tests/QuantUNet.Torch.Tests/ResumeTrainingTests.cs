@@ -12,7 +12,8 @@ namespace QuantUNet.Torch.Tests;
 [TestClass]
 public sealed class ResumeTrainingTests
 {
-    private static readonly TrainingOptions Options = new() { BatchSize = 4, QuantizerLearningRate = 0.1, Seed = 5, Threads = 2 };
+    // Every epoch a candidate (SettledEpochFraction 1), so that the float phase, 2 of the schedule's 4 epochs, has a best epoch to carry across a stop.
+    private static readonly TrainingOptions Options = new() { BatchSize = 4, QuantizerLearningRate = 0.1, Seed = 5, Threads = 2, SettledEpochFraction = 1 };
 
     // Two float epochs, then QuantU-Net from their weights for two QAT epochs of 3 steps (the second with frozen
     // widths), so that the activation thresholds calibrate (4 batches) across the stop in QAT epoch 1.
@@ -201,6 +202,7 @@ public sealed class ResumeTrainingTests
 
         var older = TrainingCheckpoint.LoadFrom(folder);
         Assert.AreEqual(0, older.Options.WeightAverageEpochs);
+        Assert.AreEqual(1, older.Options.SettledEpochFraction, "a version-2 run chose among all its epochs");
         CollectionAssert.AreEqual(current.QuantizedModelState, older.QuantizedModelState);
         CollectionAssert.AreEqual(current.QuantizedBestState, older.QuantizedBestState);
         Assert.IsEmpty(older.QuantizedAverageState);
@@ -210,6 +212,31 @@ public sealed class ResumeTrainingTests
 
         File.WriteAllBytes(TrainingCheckpoint.PathIn(folder), ChecksummedFrame.ToBytes(new ChecksummedFrame.Kind("QUNETCK1"u8.ToArray(), 1, "training checkpoint"), "{}"u8.ToArray(), [.. Enumerable.Repeat(ReadOnlyMemory<byte>.Empty, 7)]));
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => TrainingCheckpoint.LoadFrom(folder)).Message, "training checkpoint version 1; this build reads versions 2 to 3.");
+    }
+
+    [TestMethod]
+    public void ACheckpointFromBeforeTheSettledWindowResumesChoosingAmongEveryEpoch()
+    {
+        using var temp = new TempFolder("quantunet-resume");
+        var folder = temp.Path;
+        var options = Options with { SettledEpochFraction = new TrainingOptions().SettledEpochFraction };
+        using (var stop = new CancellationTokenSource())
+            Assert.ThrowsExactly<OperationCanceledException>(() => Train(folder, (name, record) =>
+            {
+                if (name == WarmStartTraining.FloatName && record.Epoch == 1) stop.Cancel();
+            }, stop.Token, options));
+        var current = TrainingCheckpoint.LoadFrom(folder);
+        Assert.AreEqual(0.4, current.Options.SettledEpochFraction, "the checkpoint keeps the run's own window");
+
+        // The same version-3 checkpoint as a build before the window wrote it: no such option in its header.
+        var header = System.Text.Json.Nodes.JsonNode.Parse(JsonSerializer.SerializeToUtf8Bytes(current, ChecksummedFrame.Json))!.AsObject();
+        header["Options"]!.AsObject().Remove(nameof(TrainingOptions.SettledEpochFraction));
+        ChecksummedFrame.Save(TrainingCheckpoint.PathIn(folder), new ChecksummedFrame.Kind("QUNETCK1"u8.ToArray(), TrainingCheckpoint.FormatVersion, "training checkpoint"),
+            JsonSerializer.SerializeToUtf8Bytes(header), [current.FloatModelState, current.QuantizedModelState, current.OptimizerState, current.FloatBestState,
+                current.QuantizedBestState, current.FloatAverageState, current.QuantizedAverageState]);
+        var older = TrainingCheckpoint.LoadFrom(folder);
+        Assert.AreEqual(1, older.Options.SettledEpochFraction);
+        Assert.AreEqual(current.Options with { SettledEpochFraction = 1 }, older.Options, "nothing else of the options changes");
     }
 
     private static WarmStartResult Train(string folder, Action<string, EpochRecord>? epochEnded, CancellationToken cancellation = default, TrainingOptions? options = null) =>

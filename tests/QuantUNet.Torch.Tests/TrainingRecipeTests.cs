@@ -1,4 +1,5 @@
 using QuantUNet.Data;
+using QuantUNet.Integer.Package;
 using QuantUNet.Torch.Model;
 using QuantUNet.Torch.Persistence;
 using QuantUNet.Torch.Quantization;
@@ -189,18 +190,40 @@ public sealed class TrainingRecipeTests
     {
         var states = new List<byte[]>();
         QuantUNetModel? model = null;
+        // Candidates: the float model's epochs 2-5 (the last 0.8 of 5), QuantU-Net's of those its frozen 3-5.
         var options = Options with { Epochs = 5, BatchSize = 2, LearningRate = 1e-2, LearningRateSchedule = LearningRateScheduleKind.Constant, FrozenWidthFraction = 0.6, Augmentation = AugmentationKind.None,
-            WeightAverageEpochs = 0 }; // the weights themselves: the weight-average tests below keep the average
+            SettledEpochFraction = 0.8, WeightAverageEpochs = 0 }; // the weights themselves: the weight-average tests below keep the average
         model = SegmentationTrainer.CreateModel(TestModels.Tiny(quantize), options.Seed);
         var result = SegmentationTrainer.Train(model, Slices, ValidationSlices, options, epochEnded: _ => states.Add(ModelFile.SaveState(model)));
 
         var dice = result.Epochs.Select(e => e.Validation!.Dice).ToList();
-        int firstEligible = quantize ? 3 : 1;
+        int firstEligible = quantize ? 3 : 2;
         int expected = Enumerable.Range(firstEligible, 5 - firstEligible + 1).MaxBy(e => (dice[e - 1], -e));
         TestContext.WriteLine($"validation Dice by epoch {string.Join(", ", dice.Select(d => d.ToString("F4")))}; kept epoch {result.BestEpoch}");
         Assert.AreEqual(expected, result.BestEpoch);
         CollectionAssert.AreEqual(states[expected - 1], ModelFile.SaveState(result.Model), "the returned model is not the state after the kept epoch");
         model.Dispose();
+    }
+
+    [TestMethod]
+    public void OnlyTheSettledEndOfTheScheduleMayBeKept()
+    {
+        var options = new TrainingOptions();
+        CollectionAssert.AreEqual(new[] { 1, 1, 2, 4, 8 }, new[] { 1, 2, 5, 10, 20 }.Select(options.SettledEpochs).ToArray());
+        Assert.AreEqual(20, (options with { SettledEpochFraction = 1 }).SettledEpochs(20));
+        static EpochRecord Epoch(int epoch, bool frozen = false) => new(epoch, false, new LossTerms(0, 0, 0, 0), null, new BitwidthSummary([]), 0, frozen);
+
+        // The float phase of a warm-started run: 16 epochs on the whole run's 20-epoch cosine, so epochs 13-16 are candidates.
+        bool[] floatEligible = [.. Enumerable.Range(1, 16).Select(e => BestEpoch.IsEligible(Epoch(e), quantized: false, options, phaseEpochs: 16, scheduleEpochs: 20))];
+        CollectionAssert.AreEqual(Enumerable.Range(1, 16).Select(e => e >= 13).ToArray(), floatEligible);
+        // QAT: the settled end and frozen widths both.
+        Assert.IsFalse(BestEpoch.IsEligible(Epoch(4), quantized: true, options, phaseEpochs: 4, scheduleEpochs: 4), "widths still learning");
+        Assert.IsTrue(BestEpoch.IsEligible(Epoch(4, frozen: true), quantized: true, options, phaseEpochs: 4, scheduleEpochs: 4));
+        Assert.IsFalse(BestEpoch.IsEligible(Epoch(4, frozen: true), quantized: true, options, phaseEpochs: 10, scheduleEpochs: 10), "frozen, but before the last 4 of 10");
+
+        var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => (options with { SettledEpochFraction = 0 }).Validate());
+        Assert.AreEqual(nameof(TrainingOptions.SettledEpochFraction), error.ParamName);
+        StringAssert.Contains(error.Message, "TrainingOptions.SettledEpochFraction is 0");
     }
 
     [TestMethod]

@@ -14,7 +14,8 @@ namespace QuantUNet.Torch.Persistence;
 /// weight average (<see cref="TrainingOptions.WeightAverageEpochs"/>). One file, <see cref="FileName"/>, in the run's folder,
 /// framed by <see cref="ChecksummedFrame"/> (magic "QUNETCK1", version, JSON header, seven sections: float model, quantized
 /// model, optimiser, float best state, quantized best state, float average, quantized average, each empty when absent;
-/// SHA-256) and replaced atomically. A version-2 checkpoint (five sections, from before weight averaging) still resumes.
+/// SHA-256) and replaced atomically. A version-2 checkpoint (five sections, from before weight averaging) still resumes,
+/// and one whose options lack <see cref="TrainingOptions.SettledEpochFraction"/> resumes choosing among every epoch, as it began.
 /// </summary>
 public sealed record TrainingCheckpoint
 {
@@ -109,13 +110,23 @@ public sealed record TrainingCheckpoint
         var checkpoint = ChecksummedFrame.ReadHeader<TrainingCheckpoint>(header, path, Kind, c =>
             c.Architecture is not null && c.Options is not null && c.Schedule is not null && c.DataFingerprint is not null
             && c.FloatRecords is not null && c.QuantizedRecords is not null);
+        var options = checkpoint.Options;
+        if (withoutAverages) options = options with { WeightAverageEpochs = 0 };
+        // A run begun before the settled window chose among all its epochs; it resumes choosing so.
+        if (!HasOption(header, nameof(TrainingOptions.SettledEpochFraction))) options = options with { SettledEpochFraction = 1 };
         return checkpoint with
         {
-            Options = withoutAverages ? checkpoint.Options with { WeightAverageEpochs = 0 } : checkpoint.Options,
+            Options = options,
             FloatModelState = sections[0].ToArray(), QuantizedModelState = sections[1].ToArray(), OptimizerState = sections[2].ToArray(),
             FloatBestState = sections[3].ToArray(), QuantizedBestState = sections[4].ToArray(),
             FloatAverageState = withoutAverages ? [] : sections[5].ToArray(), QuantizedAverageState = withoutAverages ? [] : sections[6].ToArray(),
         };
+    }
+
+    private static bool HasOption(ReadOnlyMemory<byte> header, string name)
+    {
+        using var json = JsonDocument.Parse(header);
+        return json.RootElement.GetProperty(nameof(Options)).TryGetProperty(name, out _);
     }
 
     /// <summary>The parts of the run that differ from this checkpoint's, by name; empty when it may resume.</summary>

@@ -5,8 +5,9 @@ using QuantUNet.Torch.Persistence;
 namespace QuantUNet.Torch.Training;
 
 /// <summary>
-/// Which epoch's model a phase keeps: the one with the best pooled validation Dice among the eligible epochs (all of a
-/// float phase; in quantization-aware training, those with frozen widths that meet the bit budget). With no validation
+/// Which epoch's model a phase keeps: the one with the best pooled validation Dice among the eligible epochs (those in the
+/// settled end of the phase's learning-rate schedule, <see cref="TrainingOptions.SettledEpochFraction"/>; in
+/// quantization-aware training, of those, the ones with frozen widths that meet the bit budget). With no validation
 /// set, or no eligible epoch, the last. Keeping the best epoch rather than the last turns the epoch-to-epoch swings of
 /// validation Dice from a lottery into a choice.
 /// </summary>
@@ -15,9 +16,13 @@ public static class BestEpoch
     /// <summary>How far above <see cref="TrainingOptions.TargetBits"/> an epoch's average weight width may be and still count as meeting it.</summary>
     public const double BudgetTolerance = 0.25;
 
-    /// <summary>Whether <paramref name="record"/>, an epoch of a <paramref name="phaseEpochs"/>-epoch phase, may be kept.</summary>
-    public static bool IsEligible(EpochRecord record, bool quantized, TrainingOptions options, int phaseEpochs)
+    /// <summary>
+    /// Whether <paramref name="record"/>, an epoch of a <paramref name="phaseEpochs"/>-epoch phase whose learning rate falls
+    /// over <paramref name="scheduleEpochs"/> epochs, may be kept.
+    /// </summary>
+    public static bool IsEligible(EpochRecord record, bool quantized, TrainingOptions options, int phaseEpochs, int scheduleEpochs)
     {
+        if (record.Epoch <= scheduleEpochs - options.SettledEpochs(scheduleEpochs)) return false;
         if (!quantized) return true;
         bool settled = record.WidthsFrozen || options.FrozenWidthEpochs(phaseEpochs) == 0;
         return settled && MeetsBudget(record.Bitwidths, options);

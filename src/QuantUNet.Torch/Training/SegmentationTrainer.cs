@@ -137,7 +137,7 @@ public static class SegmentationTrainer
                     model.Bitwidths(),
                     clock.Elapsed.TotalSeconds,
                     widthsFrozen, learningRate);
-                best.Consider(record, model, BestEpoch.IsEligible(record, model.Quantize, options, options.Epochs), averaged: average is not null);
+                best.Consider(record, model, BestEpoch.IsEligible(record, model.Quantize, options, options.Epochs, scheduleEpochs ?? options.Epochs), averaged: average is not null);
                 if (options.EpochModelDirectory is { } folder) SaveEpochModel(model, record, folder, data.ImageSize, options.Seed, log);
                 return record;
             }
