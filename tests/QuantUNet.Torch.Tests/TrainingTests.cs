@@ -15,6 +15,8 @@ public sealed class TrainingTests
         Epochs = 2, BatchSize = 4, QuantizerLearningRate = 0.1, Seed = 5, Threads = 2,
     };
 
+    public TestContext TestContext { get; set; } = null!;
+
     private static TrainingResult Run(TrainingOptions options, bool quantize = true)
     {
         var model = SegmentationTrainer.CreateModel(TestModels.Tiny(quantize), options.Seed);
@@ -29,6 +31,28 @@ public sealed class TrainingTests
         double pushed = withTerm.Bitwidths().AverageWeightBits, free = withoutTerm.Bitwidths().AverageWeightBits;
         Assert.IsLessThan(free, pushed, $"lambda 0.25 gave {pushed:F2} bits, lambda 0 gave {free:F2}");
         Assert.IsLessThan(8.0, pushed);
+    }
+
+    [TestMethod]
+    [DataRow(false, DisplayName = "without a checkpoint folder")]
+    [DataRow(true, DisplayName = "with a checkpoint folder")]
+    public void AnEpochModelWithoutItsIntegerModelIsLogged(bool checkpointed)
+    {
+        // An output bias of 1e12 is far outside int32 in accumulator steps: the export of every epoch's model is refused.
+        using var temp = new TempFolder("quantunet-epochs");
+        var epochs = Path.Combine(temp.Path, "epochs");
+        using var model = SegmentationTrainer.CreateModel(TestModels.Tiny(), Short.Seed);
+        using (no_grad()) model.Layers[^1].Bias.fill_(1e12);
+        var messages = new List<string>();
+        SegmentationTrainer.Train(model, TestModels.Blobs(8, 16, seed: 1), null,
+            Short with { Epochs = 1, EpochModelDirectory = epochs, CheckpointDirectory = checkpointed ? Path.Combine(temp.Path, "run") : null },
+            log: messages.Add);
+
+        TestContext.WriteLine(string.Join("\n", messages));
+        var message = messages.Single(m => m.StartsWith("warning: ", StringComparison.Ordinal)); // a checkpointed run also logs its phase plan
+        StringAssert.StartsWith(message, "warning: quant-01.qunet: no integer model");
+        StringAssert.Contains(message, "outside int32");
+        Assert.IsNull(ModelPackage.Load(Path.Combine(epochs, "quant-01.qunet")).IntegerModel, "the package holds the TorchSharp weights alone");
     }
 
     [TestMethod]

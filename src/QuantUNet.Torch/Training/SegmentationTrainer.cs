@@ -63,6 +63,8 @@ public static class SegmentationTrainer
     /// <summary>
     /// Trains <paramref name="model"/> for <c>options.Epochs</c> epochs. With <see cref="TrainingOptions.CheckpointDirectory"/>
     /// set, the run checkpoints after every epoch and resumes from a checkpoint it finds there (see <see cref="WarmStartTraining"/>).
+    /// <paramref name="log"/> hears what the run does not stop for: an epoch's model package written without its integer
+    /// model (<see cref="TrainingOptions.EpochModelDirectory"/>), and why.
     /// </summary>
     public static TrainingResult Train(
         QuantUNetModel model,
@@ -71,18 +73,19 @@ public static class SegmentationTrainer
         TrainingOptions options,
         Action<TrainingProgress>? progress = null,
         Action<EpochRecord>? epochEnded = null,
+        Action<string>? log = null,
         CancellationToken cancellation = default)
     {
         options.Validate();
         if (options.CheckpointDirectory is not null)
-            return WarmStartTraining.TrainCheckpointed(model, training, validation, options, progress, epochEnded, cancellation);
+            return WarmStartTraining.TrainCheckpointed(model, training, validation, options, progress, epochEnded, log, cancellation);
         if (options.Threads > 0) set_num_threads(options.Threads);
         random.manual_seed(options.Seed);
         using var data = TrainingData.Stack(training, validation);
         using var optimizer = CreateOptimizer(model, options);
         var records = new List<EpochRecord>();
         var best = new BestEpochTracker();
-        TrainEpochs(model, optimizer, data, options, TrainingRandom.FromSeed(options.Seed), records, best, progress, epochEnded, cancellation);
+        TrainEpochs(model, optimizer, data, options, TrainingRandom.FromSeed(options.Seed), records, best, progress, epochEnded, cancellation, log: log);
         int bestEpoch = best.Restore(model, records);
         model.eval();
         return new TrainingResult(model, records, bestEpoch);

@@ -72,11 +72,11 @@ public static class WarmStartTraining
     /// <summary><see cref="SegmentationTrainer.Train"/> with a checkpoint folder: a one-phase run of the given model.</summary>
     internal static TrainingResult TrainCheckpointed(
         QuantUNetModel model, IReadOnlyList<SegmentationSample> training, IReadOnlyList<SegmentationSample>? validation,
-        TrainingOptions options, Action<TrainingProgress>? progress, Action<EpochRecord>? epochEnded, CancellationToken cancellation)
+        TrainingOptions options, Action<TrainingProgress>? progress, Action<EpochRecord>? epochEnded, Action<string>? log, CancellationToken cancellation)
     {
         var schedule = model.Quantize ? WarmStartSchedule.QuantizedOnly(options.Epochs) : WarmStartSchedule.FloatOnly(options.Epochs);
         return Run(model.Quantize ? null : model, model.Quantize ? model : null, model.Options, training, validation, options, schedule,
-            epochEnded is null ? null : (_, record) => epochEnded(record), log: null, progress, callerSettings: null, cancellation).Final;
+            epochEnded is null ? null : (_, record) => epochEnded(record), log, progress, callerSettings: null, cancellation).Final;
     }
 
     /// <summary>
