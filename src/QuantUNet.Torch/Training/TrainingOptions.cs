@@ -94,9 +94,9 @@ public sealed record TrainingOptions
     /// float phase of a warm-started run, the whole run's: <see cref="WarmStartSchedule.FloatScheduleEpochs"/>); in
     /// quantization-aware training it must also have frozen widths and meet the budget. Early in the cosine the weights still
     /// move by several points of validation Dice from one epoch to the next, and a few validation patients then favoured
-    /// epochs that other patients did not: on eleven held-out LGG pairs the float model kept from every epoch came from epochs
-    /// 6-13 on four and scored a mean 1.7 points pooled (1.9 mean patient Dice) under the best of epochs 13-20
-    /// (docs/training-recipe.md, "The settled window"). 1: every epoch. Default 0.4 (epochs 13-20 of 20; with 20 epochs
+    /// epochs that other patients did not: on eleven held-out LGG pairs the float models kept from every epoch came from
+    /// epochs 6, 9 and 10 on three, and the eleven scored a mean 1.7 points pooled (1.9 mean patient Dice) under those kept
+    /// from epochs 13-20 (docs/training-recipe.md, "The settled window"). 1: every epoch. Default 0.4 (epochs 13-20 of 20; with 20 epochs
     /// QuantU-Net's candidates, its 2 frozen epochs, are the same either way).
     /// </summary>
     public double SettledEpochFraction { get; init; } = 0.4;
