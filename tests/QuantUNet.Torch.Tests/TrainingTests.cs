@@ -3,6 +3,7 @@ using QuantUNet.Torch.Model;
 using QuantUNet.Torch.Persistence;
 using QuantUNet.Torch.Quantization;
 using QuantUNet.Torch.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace QuantUNet.Torch.Tests;
@@ -42,7 +43,11 @@ public sealed class TrainingTests
         using var temp = new TempFolder("quantunet-epochs");
         var epochs = Path.Combine(temp.Path, "epochs");
         using var model = SegmentationTrainer.CreateModel(TestModels.Tiny(), Short.Seed);
-        using (no_grad()) model.Layers[^1].Bias.fill_(1e12);
+        using (no_grad())
+        {
+            using Scalar huge = 1e12.ToScalar();
+            model.Layers[^1].Bias.fill_(huge);
+        }
         var messages = new List<string>();
         SegmentationTrainer.Train(model, TestModels.Blobs(8, 16, seed: 1), null,
             Short with { Epochs = 1, EpochModelDirectory = epochs, CheckpointDirectory = checkpointed ? Path.Combine(temp.Path, "run") : null },
