@@ -195,10 +195,8 @@ public sealed class ResumeTrainingTests
             }, stop.Token));
         var current = TrainingCheckpoint.LoadFrom(folder);
         Assert.AreEqual(3, TrainingCheckpoint.FormatVersion);
-        var header = System.Text.Json.Nodes.JsonNode.Parse(JsonSerializer.SerializeToUtf8Bytes(current, ChecksummedFrame.Json))!.AsObject();
-        header["Options"]!.AsObject().Remove(nameof(TrainingOptions.WeightAverageEpochs));
-        ChecksummedFrame.Save(TrainingCheckpoint.PathIn(folder), new ChecksummedFrame.Kind("QUNETCK1"u8.ToArray(), 2, "training checkpoint"),
-            JsonSerializer.SerializeToUtf8Bytes(header), [current.FloatModelState, current.QuantizedModelState, current.OptimizerState, current.FloatBestState, current.QuantizedBestState]);
+        SaveAsOlderBuild(folder, current, version: 2, [current.FloatModelState, current.QuantizedModelState, current.OptimizerState, current.FloatBestState, current.QuantizedBestState],
+            nameof(TrainingOptions.WeightAverageEpochs), nameof(TrainingOptions.SettledEpochFraction));
 
         var older = TrainingCheckpoint.LoadFrom(folder);
         Assert.AreEqual(0, older.Options.WeightAverageEpochs);
@@ -229,14 +227,23 @@ public sealed class ResumeTrainingTests
         Assert.AreEqual(0.4, current.Options.SettledEpochFraction, "the checkpoint keeps the run's own window");
 
         // The same version-3 checkpoint as a build before the window wrote it: no such option in its header.
-        var header = System.Text.Json.Nodes.JsonNode.Parse(JsonSerializer.SerializeToUtf8Bytes(current, ChecksummedFrame.Json))!.AsObject();
-        header["Options"]!.AsObject().Remove(nameof(TrainingOptions.SettledEpochFraction));
-        ChecksummedFrame.Save(TrainingCheckpoint.PathIn(folder), new ChecksummedFrame.Kind("QUNETCK1"u8.ToArray(), TrainingCheckpoint.FormatVersion, "training checkpoint"),
-            JsonSerializer.SerializeToUtf8Bytes(header), [current.FloatModelState, current.QuantizedModelState, current.OptimizerState, current.FloatBestState,
-                current.QuantizedBestState, current.FloatAverageState, current.QuantizedAverageState]);
+        SaveAsOlderBuild(folder, current, TrainingCheckpoint.FormatVersion, [current.FloatModelState, current.QuantizedModelState, current.OptimizerState,
+            current.FloatBestState, current.QuantizedBestState, current.FloatAverageState, current.QuantizedAverageState], nameof(TrainingOptions.SettledEpochFraction));
         var older = TrainingCheckpoint.LoadFrom(folder);
         Assert.AreEqual(1, older.Options.SettledEpochFraction);
         Assert.AreEqual(current.Options with { SettledEpochFraction = 1 }, older.Options, "nothing else of the options changes");
+    }
+
+    /// <summary>
+    /// Writes <paramref name="current"/> into <paramref name="folder"/> as an older build would have: framed as checkpoint
+    /// <paramref name="version"/> with <paramref name="sections"/>, its options without the fields that build did not know.
+    /// </summary>
+    private static void SaveAsOlderBuild(string folder, TrainingCheckpoint current, int version, ReadOnlyMemory<byte>[] sections, params string[] unknownOptions)
+    {
+        var header = System.Text.Json.Nodes.JsonNode.Parse(JsonSerializer.SerializeToUtf8Bytes(current, ChecksummedFrame.Json))!.AsObject();
+        foreach (var option in unknownOptions) Assert.IsTrue(header["Options"]!.AsObject().Remove(option), $"the header has no option {option} to remove");
+        ChecksummedFrame.Save(TrainingCheckpoint.PathIn(folder), new ChecksummedFrame.Kind("QUNETCK1"u8.ToArray(), version, "training checkpoint"),
+            JsonSerializer.SerializeToUtf8Bytes(header), sections);
     }
 
     private static WarmStartResult Train(string folder, Action<string, EpochRecord>? epochEnded, CancellationToken cancellation = default, TrainingOptions? options = null) =>
