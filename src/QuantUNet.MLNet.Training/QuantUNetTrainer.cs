@@ -117,6 +117,12 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
         /// <summary>Adam learning rate of the bitwidth offsets and thresholds (1e-2); thresholds follow <see cref="LearningRateSchedule"/>, offsets keep it until the widths freeze.</summary>
         public double QuantizerLearningRate = Defaults.QuantizerLearningRate;
 
+        /// <summary>
+        /// The weights' learning rate in quantization-aware training after the float warm start, as a share of
+        /// <see cref="LearningRate"/> (0.3): QAT folds each BatchNorm with frozen statistics, so a full-rate step undoes the warm start.
+        /// </summary>
+        public double WarmStartedQatLearningRateFactor = Defaults.WarmStartedQatLearningRateFactor;
+
         /// <summary>How the learning rates fall over each phase: <see cref="LearningRateScheduleKind.Cosine"/> (default) to 1% of the rate, per step, or constant.</summary>
         public LearningRateScheduleKind LearningRateSchedule = Defaults.LearningRateSchedule;
 
@@ -189,7 +195,7 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
         internal TrainingOptions Training(int seed) => new()
         {
             Epochs = Epochs, BatchSize = BatchSize, LearningRate = LearningRate, QuantizerLearningRate = QuantizerLearningRate,
-            LearningRateSchedule = LearningRateSchedule, Lambda = Lambda, BitwidthLoss = BitwidthLoss, TargetBits = TargetBits,
+            WarmStartedQatLearningRateFactor = WarmStartedQatLearningRateFactor, LearningRateSchedule = LearningRateSchedule, Lambda = Lambda, BitwidthLoss = BitwidthLoss, TargetBits = TargetBits,
             PenalizeActivationBits = PenalizeActivationBits, BitwidthWarmupEpochs = BitwidthWarmupEpochs, FrozenWidthFraction = FrozenWidthFraction,
             SettledEpochFraction = SettledEpochFraction, WeightAverageEpochs = WeightAverageEpochs, Seed = seed, Threads = Threads, Augmentation = Augmentation, CheckpointDirectory = CheckpointDirectory,
             EpochModelDirectory = EpochModelDirectory,

@@ -1,4 +1,8 @@
+using System.Text.Json;
+using QuantUNet.Cli.Training;
 using QuantUNet.Data;
+using QuantUNet.Torch.Persistence;
+using QuantUNet.Torch.Training;
 
 namespace QuantUNet.Cli.Tests;
 
@@ -11,6 +15,12 @@ public sealed class TrainOptionTests
     [DataRow("--target-bits", "1.5", "--target-bits 1.5: the average weight bits to aim for must lie in the learnable range, 2 to 8.")]
     [DataRow("--channels", "2", "--channels 2: a model reads 1 (grey) or 3 (RGB) channels.")]
     [DataRow("--val-fraction", "1", "--val-fraction 1: the share of patients held out must be at least 0 and below 1.")]
+    [DataRow("--lambda", "-0.5", "--lambda -0.5: the bitwidth term's weight must be 0 or a positive number.")]
+    [DataRow("--learning-rate", "0", "--learning-rate 0: a learning rate must be a positive number.")]
+    [DataRow("--qat-rate-factor", "1.5", "--qat-rate-factor 1.5: the share of the learning rate must lie in (0, 1].")]
+    [DataRow("--frozen-share", "1", "--frozen-share 1: the share of QAT epochs with frozen widths must lie in [0, 1).")]
+    [DataRow("--settled-share", "0", "--settled-share 0: the share of the schedule whose epochs may be kept must lie in (0, 1].")]
+    [DataRow("--weight-average-epochs", "-1", "--weight-average-epochs -1: the average's horizon must be 0 (none) or a positive number of epochs.")]
     public void BadValuesAreRefusedBeforeAnyDataIsRead(string option, string value, string message)
     {
         using var folder = new TempFolder("quantunet-train-options");
@@ -30,6 +40,95 @@ public sealed class TrainOptionTests
 
         Assert.AreEqual(1, result.ExitCode, result.Output);
         StringAssert.Contains(result.Error, "--target-bits is a bit budget for QuantU-Net");
+    }
+
+    [TestMethod]
+    [DataRow("--schedule", "Linear", "--schedule Linear: not one of Constant, Cosine.")]
+    [DataRow("--augmentation", "2", "--augmentation 2: not one of None, Flips, Full.")]
+    [DataRow("--bitwidth-loss", "mean", "--bitwidth-loss mean: not one of PlainMean, SizeWeighted.")]
+    public void UnknownNamesAreRefusedListingTheKnownOnes(string option, string value, string message)
+    {
+        var result = CommandRunner.Run("train", "--data", "no-such-data", "--out", "no-such-out", option, value);
+
+        Assert.AreEqual(1, result.ExitCode, result.Output);
+        StringAssert.StartsWith(result.Error, message);
+    }
+
+    [TestMethod]
+    [DataRow("--lambda", "0.5")]
+    [DataRow("--frozen-share", "0.25")]
+    public void QuantizationSettingsWithFloatAreRefused(string option, string value)
+    {
+        using var folder = new TempFolder("quantunet-train-options");
+
+        var result = CommandRunner.Run("train", "--data", folder.File("no-such-data"), "--out", folder.File("out"), "--float", option, value);
+
+        Assert.AreEqual(1, result.ExitCode, result.Output);
+        Assert.AreEqual($"quantunet: {option} sets QuantU-Net's quantization-aware training; the float U-Net (--float) has none.", result.Error.TrimEnd('\n'));
+    }
+
+    [TestMethod]
+    public void TheRecipeGivenIsTheOneTrainedAndReported()
+    {
+        using var folder = new TempFolder("quantunet-recipe");
+        var generator = new SyntheticMriGenerator(new SyntheticMriGenerator.Options { Size = ImageSize.Square(16), SlicesPerPatient = 4, Seed = 3 });
+        ImageFolderDataset.Write(generator.Generate(12).Select(s => s with { Name = $"{s.GroupId}/{s.Name}" }), folder.File("data"));
+
+        var result = CommandRunner.Run("train", "--data", folder.File("data"), "--out", folder.File("run"), "--size", "16", "--width", "2", "--epochs", "3",
+            "--batch", "4", "--threads", "1", "--lambda", "0", "--schedule", "constant", "--qat-rate-factor", "0.5", "--settled-share", "1", "--augmentation", "None");
+
+        Assert.AreEqual(0, result.ExitCode, result.Output + result.Error);
+        using var report = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder.File("run"), "train.json")));
+        var recipe = report.RootElement.GetProperty("recipe");
+        var library = new TrainingOptions();
+        Assert.AreEqual(0, recipe.GetProperty("lambda").GetDouble());
+        Assert.AreEqual("Constant", recipe.GetProperty("learningRateSchedule").GetString());
+        Assert.AreEqual("None", recipe.GetProperty("augmentation").GetString());
+        Assert.AreEqual(1, recipe.GetProperty("settledEpochFraction").GetDouble());
+        Assert.AreEqual(library.FrozenWidthFraction, recipe.GetProperty("frozenWidthFraction").GetDouble(), "a setting not given is the library's");
+        Assert.AreEqual(library.BitwidthLoss.ToString(), recipe.GetProperty("bitwidthLoss").GetString());
+        // The constant schedule and the QAT share reach the optimizer: every float epoch at the rate, every QAT epoch at half of it.
+        var rates = report.RootElement.GetProperty("epochRecords").EnumerateArray()
+            .Select(e => (Model: e.GetProperty("model").GetString(), Rate: e.GetProperty("learningRate").GetDouble())).ToList();
+        CollectionAssert.AreEqual(new[] { ("float", 1e-3), ("float", 1e-3), ("quant", 5e-4) }, rates.Select(r => (r.Model, Math.Round(r.Rate, 12))).ToArray());
+        // The run's stored settings carry the recipe, so that a resumed run and its checkpoint's check see it.
+        var stored = TrainingCheckpoint.LoadFrom(folder.File("run")).CallerSettings!.Value.GetProperty("Recipe");
+        Assert.AreEqual(0, stored.GetProperty("Lambda").GetDouble());
+        Assert.IsFalse(stored.TryGetProperty("FrozenWidthFraction", out _), "a setting not given is not stored, so the library's default applies");
+    }
+
+    [TestMethod]
+    public void EveryRecipeSettingReachesTheLibrarysOptionOfItsName()
+    {
+        var library = new TrainingOptions();
+        foreach (var property in typeof(TrainingRecipe).GetProperties().Where(p => p.Name != nameof(TrainingRecipe.IsDefault)))
+        {
+            var target = typeof(TrainingOptions).GetProperty(property.Name) ?? throw new AssertFailedException($"TrainingOptions has no {property.Name}");
+            object changed = target.GetValue(library) switch
+            {
+                double d => d / 2 + 0.125,
+                Enum e => Enum.GetValues(e.GetType()).Cast<object>().First(v => !v.Equals(e)),
+                var other => throw new AssertFailedException($"{property.Name}: no test value for {other}"),
+            };
+            var recipe = new TrainingRecipe();
+            property.SetValue(recipe, changed);
+
+            var options = recipe.ApplyTo(library);
+
+            Assert.AreEqual(changed, target.GetValue(options), $"--{property.Name} does not reach TrainingOptions.{property.Name}");
+            var restored = options with { };
+            target.SetValue(restored, target.GetValue(library));
+            Assert.AreEqual(library, restored, $"--{property.Name} changes another setting too");
+            Assert.AreEqual(changed, property.GetValue(TrainingRecipe.Of(options)), $"the report does not hold {property.Name}");
+        }
+    }
+
+    [TestMethod]
+    public void ARunGivenNoRecipeStoresNoneSoOlderRunsStillMatch()
+    {
+        var stored = TrainingCheckpoint.LoadFrom(TinyRuns.Quantized).CallerSettings!.Value;
+
+        Assert.IsFalse(stored.TryGetProperty("Recipe", out _), stored.ToString());
     }
 
     [TestMethod]

@@ -47,6 +47,8 @@ internal static class TrainCommand
             double? budget = parse.GetValue(targetBits) is { } bits ? TrainFlags.CheckTargetBits(bits, $"{targetBits.Name} {bits.ToString(CultureInfo.InvariantCulture)}") : null;
             if (budget is not null && !quantize)
                 throw new ArgumentException("--target-bits is a bit budget for QuantU-Net; the float U-Net (--float) has no bitwidths to budget.");
+            if (!quantize && flags.Recipe.QuantizedOnly.FirstOrDefault(option => parse.GetResult(option) is { Implicit: false }) is { } quantizerOption)
+                throw new ArgumentException($"{quantizerOption.Name} sets QuantU-Net's quantization-aware training; the float U-Net (--float) has none.");
             return flags.Read(parse, parse.GetValue(output)!.FullName, quantize, budget) with { SaveEpochs = parse.GetValue(saveEpochs) };
         }
 
@@ -128,11 +130,15 @@ internal static class TrainCommand
     }
 
     /// <summary>The library's training options for <paramref name="settings"/>, checkpointing into its --out folder.</summary>
-    public static TrainingOptions TrainingOptionsOf(TrainCommandOptions settings) => new()
+    public static TrainingOptions TrainingOptionsOf(TrainCommandOptions settings)
     {
-        Epochs = settings.Epochs, BatchSize = settings.Batch, Seed = settings.Seed, Threads = settings.Threads, CheckpointDirectory = settings.OutDirectory,
-        TargetBits = settings.TargetBits, EpochModelDirectory = EpochModelDirectoryOf(settings),
-    };
+        var options = new TrainingOptions
+        {
+            Epochs = settings.Epochs, BatchSize = settings.Batch, Seed = settings.Seed, Threads = settings.Threads, CheckpointDirectory = settings.OutDirectory,
+            TargetBits = settings.TargetBits, EpochModelDirectory = EpochModelDirectoryOf(settings),
+        };
+        return settings.Recipe?.ApplyTo(options) ?? options;
+    }
 
     /// <summary>The folder of a run's <c>--save-epochs</c> models, inside its --out folder.</summary>
     public const string EpochModelsFolder = "epochs";
@@ -198,7 +204,7 @@ internal static class TrainCommand
             var report = new TrainReport
             {
                 Data = settings.Data, Quantized = model.Quantize, ImageSize = settings.Size, BaseWidth = settings.Width, Channels = settings.Channels,
-                TargetBits = settings.TargetBits, Epochs = settings.Epochs, WarmStartEpoch = warmStartEpoch, KeptEpoch = keptEpoch, BatchSize = settings.Batch, Seed = settings.Seed,
+                TargetBits = settings.TargetBits, Recipe = TrainingRecipe.Of(options), Epochs = settings.Epochs, WarmStartEpoch = warmStartEpoch, KeptEpoch = keptEpoch, BatchSize = settings.Batch, Seed = settings.Seed,
                 ValidationFraction = settings.ValidationFraction, Split = split, EpochRecords = records, Validation = scores,
                 Bits = TrainReport.BitFacts.From(model), Seconds = clock.Elapsed.TotalSeconds,
             };

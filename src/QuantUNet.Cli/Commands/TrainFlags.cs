@@ -57,12 +57,16 @@ internal sealed class TrainFlags
 
     public Option<int> Threads { get; } = DatasetOptions.Threads();
 
+    /// <summary>The recipe's options (learning rates, schedule, augmentation, bitwidth term, kept-epoch window), listed after these.</summary>
+    public RecipeFlags Recipe { get; } = new();
+
     /// <summary>The options, in the order help lists them (the dataset's come first, <see cref="DatasetSource.Options.AddTo"/>).</summary>
     public IReadOnlyList<Option> All => [Size, Width, Epochs, FloatEpochs, Batch, ValidationFraction, Seed, Channels, Threads];
 
     public void AddTo(Command command)
     {
         foreach (var option in All) command.Options.Add(option);
+        Recipe.AddTo(command);
         Dataset.AddTo(command);
     }
 
@@ -87,6 +91,7 @@ internal sealed class TrainFlags
         if (!(parse.GetValue(ValidationFraction) is >= 0 and < 1))
             throw new ArgumentException($"--val-fraction {parse.GetValue(ValidationFraction).ToString(CultureInfo.InvariantCulture)}: the share of patients held out must be at least 0 and below 1.");
         DatasetOptions.CheckThreads(parse.GetValue(Threads));
+        Recipe.Read(parse);
         Dataset.Read(parse);
     }
 
@@ -97,8 +102,12 @@ internal sealed class TrainFlags
     {
         Validate(parse);
         var data = Dataset.Read(parse);
+        var recipe = Recipe.Read(parse);
         return new TrainCommandOptions(data, outDirectory, quantize, parse.GetValue(Size), parse.GetValue(Width), parse.GetValue(Epochs), parse.GetValue(FloatEpochs),
-            parse.GetValue(Batch), parse.GetValue(ValidationFraction), parse.GetValue(Seed), parse.GetValue(Channels) ?? data.Channels(), parse.GetValue(Threads), targetBits);
+            parse.GetValue(Batch), parse.GetValue(ValidationFraction), parse.GetValue(Seed), parse.GetValue(Channels) ?? data.Channels(), parse.GetValue(Threads), targetBits)
+        {
+            Recipe = recipe.IsDefault ? null : recipe,
+        };
     }
 
     /// <summary>Checks a bit budget against the learnable range before any data is read.</summary>

@@ -15,6 +15,8 @@ internal sealed record SweepReport
     public required int BaseWidth { get; init; }
     public required int Channels { get; init; }
     public required int Seed { get; init; }
+    /// <summary>The recipe every run of the sweep trained with (<see cref="TrainingRecipe"/>); each QuantU-Net's own bit budget is its point's target.</summary>
+    public required TrainingRecipe Recipe { get; init; }
     /// <summary>Epochs of the float baseline.</summary>
     public required int FloatEpochs { get; init; }
     /// <summary>The float epoch whose weights every QuantU-Net starts from.</summary>

@@ -50,7 +50,7 @@ internal static class SweepRun
         var report = new SweepReport
         {
             Data = settings.Data, ImageSize = settings.Size, BaseWidth = settings.Width, Channels = settings.Channels, Seed = settings.Seed,
-            FloatEpochs = settings.Epochs, WarmStartEpoch = schedule.WarmStartEpoch, QuantizedEpochs = schedule.QuantizedEpochs, Split = split,
+            Recipe = TrainingRecipe.Of(TrainCommand.TrainingOptionsOf(settings)), FloatEpochs = settings.Epochs, WarmStartEpoch = schedule.WarmStartEpoch, QuantizedEpochs = schedule.QuantizedEpochs, Split = split,
             Float = floatPoint, Points = points, Seconds = clock.Elapsed.TotalSeconds,
         };
         JsonReport.Write(settings.OutDirectory, SweepReport.FileName, report);

@@ -17,6 +17,8 @@ internal sealed record TrainReport
     public required int Channels { get; init; }
     /// <summary>The bit budget of the average weight bits (--target-bits); null: the paper's plain lambda term.</summary>
     public required double? TargetBits { get; init; }
+    /// <summary>The recipe the run trained with, every setting of it (<see cref="TrainingRecipe"/>).</summary>
+    public required TrainingRecipe Recipe { get; init; }
     public required int Epochs { get; init; }
     /// <summary>Float epochs before QuantU-Net took the weights; null for a float model.</summary>
     public required int? WarmStartEpoch { get; init; }

@@ -140,18 +140,19 @@ public sealed record TrainingOptions
     /// <summary>The last epochs of a phase whose rate falls over <paramref name="scheduleEpochs"/> epochs that may be kept (<see cref="SettledEpochFraction"/>): at least one.</summary>
     public int SettledEpochs(int scheduleEpochs) => Math.Clamp((int)Math.Ceiling(scheduleEpochs * SettledEpochFraction), 1, scheduleEpochs);
 
+    /// <summary>A setting no run can use: the field's name, its value and the rule it breaks (a sentence that reads after "is value:").</summary>
+    public sealed record InvalidSetting(string Field, object Value, string Rule);
+
     /// <summary>
-    /// Refuses settings no run can use, naming the field as <paramref name="owner"/>.Field (the ML.NET trainer passes its
-    /// Options' name, whose fields carry the same names), so that a caller can check them before any model is built.
-    /// NaN fails every range check.
+    /// Every setting no run can use, in the order of the fields; empty when a run can use them all. NaN fails every range
+    /// check. <see cref="Validate"/> throws for the first; a command line names each by its flag instead of its field.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range; the message names it and its value.</exception>
-    public void Validate(string owner = nameof(TrainingOptions))
+    public IReadOnlyList<InvalidSetting> InvalidSettings()
     {
+        var invalid = new List<InvalidSetting>();
         void Check(bool valid, string field, object value, string rule)
         {
-            if (!valid)
-                throw new ArgumentOutOfRangeException(field, FormattableString.Invariant($"{owner}.{field} is {value}: {rule}"));
+            if (!valid) invalid.Add(new(field, value, rule));
         }
         Check(Epochs >= 1, nameof(Epochs), Epochs, "train at least one epoch.");
         Check(BatchSize >= 1, nameof(BatchSize), BatchSize, "a step needs at least one image.");
@@ -170,5 +171,18 @@ public sealed record TrainingOptions
         Check(Enum.IsDefined(Augmentation), nameof(Augmentation), Augmentation, "not an augmentation.");
         if (TargetBits is { } target)
             Check(target >= 2 && target <= 8, nameof(TargetBits), target, "the target average weight width must lie in the learnable range, 2 to 8 bits.");
+        return invalid;
+    }
+
+    /// <summary>
+    /// Refuses settings no run can use (<see cref="InvalidSettings"/>), naming the field as <paramref name="owner"/>.Field (the
+    /// ML.NET trainer passes its Options' name, whose fields carry the same names), so that a caller can check them before
+    /// any model is built.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range; the message names it and its value.</exception>
+    public void Validate(string owner = nameof(TrainingOptions))
+    {
+        if (InvalidSettings() is [var first, ..])
+            throw new ArgumentOutOfRangeException(first.Field, FormattableString.Invariant($"{owner}.{first.Field} is {first.Value}: {first.Rule}"));
     }
 }
