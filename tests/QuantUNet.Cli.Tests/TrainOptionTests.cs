@@ -48,10 +48,25 @@ public sealed class TrainOptionTests
     [DataRow("--bitwidth-loss", "mean", "--bitwidth-loss mean: not one of PlainMean, SizeWeighted.")]
     public void UnknownNamesAreRefusedListingTheKnownOnes(string option, string value, string message)
     {
-        var result = CommandRunner.Run("train", "--data", "no-such-data", "--out", "no-such-out", option, value);
+        using var folder = new TempFolder("quantunet-train-options");
+
+        var result = CommandRunner.Run("train", "--data", folder.File("no-such-data"), "--out", folder.File("out"), option, value);
 
         Assert.AreEqual(1, result.ExitCode, result.Output);
-        StringAssert.StartsWith(result.Error, message);
+        Assert.AreEqual($"quantunet: {message}", result.Error.TrimEnd('\n'));
+    }
+
+    [TestMethod]
+    public void EachNamedRecipeOptionDescribesEveryValueOfItsKind()
+    {
+        var flags = new QuantUNet.Cli.Commands.RecipeFlags();
+        foreach (var (option, kind) in new (System.CommandLine.Option, Type)[]
+                 { (flags.BitwidthLoss, typeof(BitwidthLossKind)), (flags.Schedule, typeof(LearningRateScheduleKind)), (flags.Augmentation, typeof(AugmentationKind)) })
+            foreach (var name in Enum.GetNames(kind))
+                StringAssert.Contains(option.Description, name, $"{option.Name}'s help does not name {name}");
+
+        var help = CommandRunner.Run("train", "--help").Output;
+        StringAssert.Contains(help, $"[default: {new TrainingOptions().LearningRateSchedule}]");
     }
 
     [TestMethod]

@@ -8,65 +8,57 @@ namespace QuantUNet.Cli.Commands;
 /// <summary>
 /// The training recipe's options that train and sweep share (<see cref="TrainingRecipe"/>): each unset unless given, so the
 /// library's default (<see cref="TrainingOptions"/>, shown in the help) applies, and each checked by the library's own rule.
+/// Nothing of QuantUNet.Torch is touched while the commands are built, not even an enum's type: the first touch runs its
+/// module initializer, which loads libtorch, and <c>info</c> must still run where that fails. So the defaults are read when
+/// help shows them, and the named values are parsed when the command runs.
 /// </summary>
 internal sealed class RecipeFlags
 {
-    private static readonly TrainingOptions Library = new();
+    private static readonly Lazy<TrainingOptions> Library = new(() => new TrainingOptions());
 
-    /// <summary>An option that takes one of <typeparamref name="T"/>'s names, in any case (not its numbers).</summary>
-    private static Option<T?> NamedValueOption<T>(string name, string description) where T : struct, Enum => new(name)
+    public Option<double> Lambda { get; } = new("--lambda")
     {
-        Description = description,
-        HelpName = string.Join("|", Enum.GetNames<T>()),
-        CustomParser = result =>
-        {
-            var token = result.Tokens[0].Value;
-            if (Enum.GetNames<T>().FirstOrDefault(known => string.Equals(known, token, StringComparison.OrdinalIgnoreCase)) is { } match) return Enum.Parse<T>(match);
-            // An error on the result, not an exception: the parser reports it with exit code 1.
-            result.AddError($"{name} {token}: not one of {string.Join(", ", Enum.GetNames<T>())}.");
-            return null;
-        },
+        Description = "Weight of QuantU-Net's bitwidth term: loss = BCE + Dice + lambda x bitwidth loss (the paper's 0.25).",
+        DefaultValueFactory = _ => Library.Value.Lambda,
     };
 
-    private static string Default(object value) => string.Create(CultureInfo.InvariantCulture, $" (default: {value})");
+    public Option<string> BitwidthLoss { get; } = NamedValueOption("--bitwidth-loss",
+        "How the bitwidth term averages the layers' weight widths: PlainMean (the paper's statistic) or SizeWeighted (by parameter count, the packed size).",
+        () => Library.Value.BitwidthLoss);
 
-    public Option<double?> Lambda { get; } = new("--lambda")
+    public Option<double> LearningRate { get; } = new("--learning-rate")
     {
-        Description = "Weight of QuantU-Net's bitwidth term: loss = BCE + Dice + lambda x bitwidth loss (the paper's 0.25)." + Default(Library.Lambda),
+        Description = "Adam learning rate of the weights, before the schedule scales it.", DefaultValueFactory = _ => Library.Value.LearningRate,
     };
 
-    public Option<BitwidthLossKind?> BitwidthLoss { get; } = NamedValueOption<BitwidthLossKind>("--bitwidth-loss",
-        "How the bitwidth term averages the layers' weight widths: PlainMean (the paper's statistic) or SizeWeighted (by parameter count, the packed size)." + Default(Library.BitwidthLoss));
+    public Option<string> Schedule { get; } = NamedValueOption("--schedule",
+        "How the learning rate falls over each phase: Cosine (per step, to 1%) or Constant.", () => Library.Value.LearningRateSchedule);
 
-    public Option<double?> LearningRate { get; } = new("--learning-rate")
+    public Option<string> Augmentation { get; } = NamedValueOption("--augmentation",
+        "How training images are varied: Full (flips, small rotations and scales, intensity jitter), Flips or None.", () => Library.Value.Augmentation);
+
+    public Option<double> QatRateFactor { get; } = new("--qat-rate-factor")
     {
-        Description = "Adam learning rate of the weights, before the schedule scales it." + Default(Library.LearningRate),
+        Description = "QuantU-Net's weights' learning rate after the float warm start, as a share of --learning-rate, in (0, 1].",
+        DefaultValueFactory = _ => Library.Value.WarmStartedQatLearningRateFactor,
     };
 
-    public Option<LearningRateScheduleKind?> Schedule { get; } = NamedValueOption<LearningRateScheduleKind>("--schedule",
-        "How the learning rate falls over each phase: Cosine (per step, to 1%) or Constant." + Default(Library.LearningRateSchedule));
-
-    public Option<AugmentationKind?> Augmentation { get; } = NamedValueOption<AugmentationKind>("--augmentation",
-        "How training images are varied: Full (flips, small rotations and scales, intensity jitter), Flips or None." + Default(Library.Augmentation));
-
-    public Option<double?> QatRateFactor { get; } = new("--qat-rate-factor")
+    public Option<double> FrozenShare { get; } = new("--frozen-share")
     {
-        Description = "QuantU-Net's weights' learning rate after the float warm start, as a share of --learning-rate, in (0, 1]." + Default(Library.WarmStartedQatLearningRateFactor),
+        Description = "The share of QuantU-Net's quantization-aware epochs, at the end, trained with frozen widths, in [0, 1); the kept model is the best of them.",
+        DefaultValueFactory = _ => Library.Value.FrozenWidthFraction,
     };
 
-    public Option<double?> FrozenShare { get; } = new("--frozen-share")
+    public Option<double> SettledShare { get; } = new("--settled-share")
     {
-        Description = "The share of QuantU-Net's quantization-aware epochs, at the end, trained with frozen widths, in [0, 1); the kept model is the best of them." + Default(Library.FrozenWidthFraction),
+        Description = "The share of each phase's learning-rate schedule, at its end, whose epochs may be kept, in (0, 1]; 1: every epoch.",
+        DefaultValueFactory = _ => Library.Value.SettledEpochFraction,
     };
 
-    public Option<double?> SettledShare { get; } = new("--settled-share")
+    public Option<double> WeightAverage { get; } = new("--weight-average-epochs")
     {
-        Description = "The share of each phase's learning-rate schedule, at its end, whose epochs may be kept, in (0, 1]; 1: every epoch." + Default(Library.SettledEpochFraction),
-    };
-
-    public Option<double?> WeightAverage { get; } = new("--weight-average-epochs")
-    {
-        Description = "Horizon in epochs of a moving average of the weights that each epoch is validated and kept with; 0: none." + Default(Library.WeightAverageEpochs),
+        Description = "Horizon in epochs of a moving average of the weights that each epoch is validated and kept with; 0: none.",
+        DefaultValueFactory = _ => Library.Value.WeightAverageEpochs,
     };
 
     /// <summary>The options, in the order help lists them.</summary>
@@ -85,24 +77,41 @@ internal sealed class RecipeFlags
         [nameof(TrainingOptions.WeightAverageEpochs)] = WeightAverage,
     };
 
+    /// <summary>An option that takes one of an enum's names (<see cref="Named{T}"/> reads it), showing <paramref name="libraryDefault"/> in help.</summary>
+    private static Option<string> NamedValueOption(string name, string description, Func<Enum> libraryDefault) => new(name)
+    {
+        Description = description, DefaultValueFactory = _ => libraryDefault().ToString(),
+    };
+
+    /// <summary>The value of <paramref name="option"/> when given: one of <typeparamref name="T"/>'s names, in any case (not its numbers).</summary>
+    /// <exception cref="ArgumentException">It names no value of <typeparamref name="T"/>; the message lists them.</exception>
+    private static T? Named<T>(ParseResult parse, Option<string> option) where T : struct, Enum
+    {
+        if (parse.GetResult(option) is not { Implicit: false }) return null;
+        var given = parse.GetValue(option)!;
+        return Enum.GetNames<T>().FirstOrDefault(known => string.Equals(known, given, StringComparison.OrdinalIgnoreCase)) is { } match
+            ? Enum.Parse<T>(match)
+            : throw new ArgumentException($"{option.Name} {given}: not one of {string.Join(", ", Enum.GetNames<T>())}.");
+    }
+
     public void AddTo(Command command)
     {
         foreach (var option in All) command.Options.Add(option);
     }
 
-    /// <summary>The recipe given on the command line, checked by <see cref="TrainingOptions.InvalidSettings"/>.</summary>
+    /// <summary>The recipe given on the command line (the options left out stay null), checked by <see cref="TrainingOptions.InvalidSettings"/>.</summary>
     /// <exception cref="ArgumentException">A value is one no run can use; the message names the option, the value and the rule.</exception>
     public TrainingRecipe Read(ParseResult parse)
     {
+        T? Given<T>(Option<T> option) where T : struct => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option) : null;
         var recipe = new TrainingRecipe
         {
-            Lambda = parse.GetValue(Lambda), BitwidthLoss = parse.GetValue(BitwidthLoss), LearningRate = parse.GetValue(LearningRate),
-            LearningRateSchedule = parse.GetValue(Schedule), Augmentation = parse.GetValue(Augmentation),
-            WarmStartedQatLearningRateFactor = parse.GetValue(QatRateFactor), FrozenWidthFraction = parse.GetValue(FrozenShare),
-            SettledEpochFraction = parse.GetValue(SettledShare), WeightAverageEpochs = parse.GetValue(WeightAverage),
+            Lambda = Given(Lambda), BitwidthLoss = Named<BitwidthLossKind>(parse, BitwidthLoss), LearningRate = Given(LearningRate),
+            LearningRateSchedule = Named<LearningRateScheduleKind>(parse, Schedule), Augmentation = Named<AugmentationKind>(parse, Augmentation), WarmStartedQatLearningRateFactor = Given(QatRateFactor), FrozenWidthFraction = Given(FrozenShare),
+            SettledEpochFraction = Given(SettledShare), WeightAverageEpochs = Given(WeightAverage),
         };
         var optionOf = OptionOf;
-        foreach (var invalid in recipe.ApplyTo(Library).InvalidSettings())
+        foreach (var invalid in recipe.ApplyTo(Library.Value).InvalidSettings())
             if (optionOf.TryGetValue(invalid.Field, out var option))
                 throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{option.Name} {invalid.Value}: {invalid.Rule}"));
         return recipe;
