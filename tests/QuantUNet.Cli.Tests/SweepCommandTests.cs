@@ -1,3 +1,4 @@
+using QuantUNet.Integer;
 using QuantUNet.Integer.Format;
 using QuantUNet.Integer.Package;
 using System.Buffers.Binary;
@@ -22,10 +23,10 @@ public sealed class SweepCommandTests
 
     /// <summary>Writes the colour dataset into <paramref name="folder"/> and runs a 32 px, 2-epoch sweep of it into folder/sweep, which must succeed.</summary>
     /// <returns>The sweep's arguments, to run it again, and its output.</returns>
-    private static (string[] Arguments, string Output) RunTinySweep(TempFolder folder, string targets)
+    private static (string[] Arguments, string Output) RunTinySweep(TempFolder folder, string targets, params string[] more)
     {
         WriteColourDataset(folder.File("data"));
-        string[] sweep = ["sweep", "--data", folder.File("data"), "--out", folder.File("sweep"), "--targets", targets, "--size", "32", "--width", "4", "--epochs", "2", "--threads", "2"];
+        string[] sweep = ["sweep", "--data", folder.File("data"), "--out", folder.File("sweep"), "--targets", targets, "--size", "32", "--width", "4", "--epochs", "2", "--threads", "2", .. more];
         var result = CommandRunner.Run(sweep);
         Assert.AreEqual(0, result.ExitCode, result.Output + result.Error);
         return (sweep, result.Output);
@@ -72,6 +73,26 @@ public sealed class SweepCommandTests
 
         Assert.AreEqual(1, changed.ExitCode, changed.Output);
         StringAssert.Contains(changed.Error, "holds a sweep with other settings (Seed: 1 there, 2 now)");
+    }
+
+    [TestMethod]
+    public void ASweepTakesTrainsRecipeAndSavesEveryRunsEpochs()
+    {
+        using var folder = new TempFolder("quantunet-sweep-recipe");
+
+        RunTinySweep(folder, "4", "--save-epochs", "--lambda", "0.5", "--schedule", "Constant");
+
+        using var report = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder.File("sweep"), "sweep.json")));
+        var recipe = report.RootElement.GetProperty("recipe");
+        Assert.AreEqual(0.5, recipe.GetProperty("lambda").GetDouble());
+        Assert.AreEqual("Constant", recipe.GetProperty("learningRateSchedule").GetString());
+        string Epochs(string run) => Path.Combine(folder.File("sweep"), run, "epochs");
+        Assert.AreSequenceEqual(new[] { "float-01.qunet", "float-02.qunet" }, Directory.GetFiles(Epochs("float")).Select(Path.GetFileName).Order());
+        Assert.AreSequenceEqual(new[] { "quant-01.qunet" }, Directory.GetFiles(Epochs("bits-4")).Select(Path.GetFileName));
+        // The point's one epoch is the one it kept, so its saved epoch holds its integer model (the metadata, times and scores aside).
+        var kept = ModelPackage.Load(Path.Combine(folder.File("sweep"), "bits-4", "model.qunet")).IntegerModel!;
+        var saved = ModelPackage.Load(Path.Combine(Epochs("bits-4"), "quant-01.qunet")).IntegerModel!;
+        Assert.AreSequenceEqual(IntegerModelFile.Serialize(kept), IntegerModelFile.Serialize(new IntegerModel(saved.Header, saved.Layers, kept.Metadata)));
     }
 
     [TestMethod]

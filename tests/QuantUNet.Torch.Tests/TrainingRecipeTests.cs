@@ -227,6 +227,24 @@ public sealed class TrainingRecipeTests
     }
 
     [TestMethod]
+    public void EverySettingNoRunCanUseIsListedAndValidateThrowsForTheFirst()
+    {
+        Assert.AreEqual(0, new TrainingOptions().InvalidSettings().Count, "the defaults are usable");
+        var options = new TrainingOptions { LearningRate = double.NaN, Lambda = -1, SettledEpochFraction = 1.5, TargetBits = 9 };
+
+        var invalid = options.InvalidSettings();
+
+        CollectionAssert.AreEqual(
+            new[] { nameof(TrainingOptions.LearningRate), nameof(TrainingOptions.Lambda), nameof(TrainingOptions.SettledEpochFraction), nameof(TrainingOptions.TargetBits) },
+            invalid.Select(i => i.Field).ToArray());
+        Assert.AreEqual(-1.0, invalid[1].Value);
+        Assert.AreEqual("the bitwidth term's weight must be 0 or a positive number.", invalid[1].Rule);
+        var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => options.Validate("Owner"));
+        Assert.AreEqual(nameof(TrainingOptions.LearningRate), error.ParamName);
+        StringAssert.StartsWith(error.Message, "Owner.LearningRate is NaN: a learning rate must be a positive number.");
+    }
+
+    [TestMethod]
     public void AnUnmetBudgetKeepsTheLastEpoch()
     {
         // With lambda 0 nothing pulls the widths down to a 2-bit budget: no epoch is eligible, so the last is kept.

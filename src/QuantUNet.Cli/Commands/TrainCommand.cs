@@ -24,11 +24,6 @@ internal static class TrainCommand
         {
             Description = "A bit budget: the bitwidth term pulls only while QuantU-Net's average weight bits (plain mean over the layers) exceed it, 2 to 8 (default: none, the paper's plain lambda term).",
         };
-        var saveEpochs = new Option<bool>("--save-epochs")
-        {
-            Description = $"Also write every epoch's model, as the epoch ends, into the --out folder's {EpochModelsFolder} folder (float-07.qunet, quant-03.qunet), "
-                        + "to score epochs the validation did not pick; evaluate, predict and export read them.",
-        };
         var resume = new Option<DirectoryInfo>("--resume")
         {
             Description = $"Continue the run whose --out folder this is from its last checkpoint ({TrainingCheckpoint.FileName}), losing at most the epoch it was in; "
@@ -37,7 +32,7 @@ internal static class TrainCommand
         var strict = DatasetOptions.Strict();
         var command = new Command("train", "Train QuantU-Net (float warm start, then quantization-aware training with learned bitwidths) or the float U-Net on an image folder or a NIfTI volume; write the model, the integer model and train.json.")
         {
-            output, floatOnly, targetBits, saveEpochs, resume, strict,
+            output, floatOnly, targetBits, resume, strict,
         };
         flags.AddTo(command);
         flags.Dataset.Data.Required = false; // not with --resume; checked below otherwise
@@ -49,7 +44,7 @@ internal static class TrainCommand
                 throw new ArgumentException("--target-bits is a bit budget for QuantU-Net; the float U-Net (--float) has no bitwidths to budget.");
             if (!quantize && flags.Recipe.QuantizedOnly.FirstOrDefault(option => parse.GetResult(option) is { Implicit: false }) is { } quantizerOption)
                 throw new ArgumentException($"{quantizerOption.Name} sets QuantU-Net's quantization-aware training; the float U-Net (--float) has none.");
-            return flags.Read(parse, parse.GetValue(output)!.FullName, quantize, budget) with { SaveEpochs = parse.GetValue(saveEpochs) };
+            return flags.Read(parse, parse.GetValue(output)!.FullName, quantize, budget);
         }
 
         string folder = "";
@@ -103,16 +98,18 @@ internal static class TrainCommand
         var stored = checkpoint.CallerSettings?.Deserialize<TrainCommandOptions>()
             ?? throw new ArgumentException($"{TrainingCheckpoint.PathIn(folder)} holds no quantunet train settings.");
         var settings = stored with { OutDirectory = folder };
-        var (architecture, options) = ResumedSetup(checkpoint, folder, settings.Quantize);
-        return new TrainRun(settings, architecture, options with { EpochModelDirectory = EpochModelDirectoryOf(settings) }, checkpoint.Schedule);
+        var (architecture, options) = ResumedSetup(checkpoint, settings, settings.Quantize);
+        return new TrainRun(settings, architecture, options, checkpoint.Schedule);
     }
 
     /// <summary>
-    /// What a run resumed from <paramref name="checkpoint"/> in <paramref name="folder"/> trains with: the architecture and
-    /// training options it began with, whatever today's defaults, checkpointing into <paramref name="folder"/> again.
+    /// What a run resumed from <paramref name="checkpoint"/> trains with: the architecture and training options it began
+    /// with, whatever today's defaults, checkpointing into <paramref name="settings"/>' --out folder again and writing every
+    /// epoch's model there if they say so (where those go does not change the run, so the checkpoint does not keep it).
     /// </summary>
-    public static (ArchitectureOptions Architecture, TrainingOptions Options) ResumedSetup(TrainingCheckpoint checkpoint, string folder, bool quantize) =>
-        (checkpoint.Architecture with { Quantize = quantize }, checkpoint.Options with { CheckpointDirectory = folder });
+    public static (ArchitectureOptions Architecture, TrainingOptions Options) ResumedSetup(TrainingCheckpoint checkpoint, TrainCommandOptions settings, bool quantize) =>
+        (checkpoint.Architecture with { Quantize = quantize },
+         checkpoint.Options with { CheckpointDirectory = settings.OutDirectory, EpochModelDirectory = EpochModelDirectoryOf(settings) });
 
     /// <summary>The network <paramref name="settings"/> describe (channels, base width), quantized or float.</summary>
     public static ArchitectureOptions ArchitectureOf(TrainCommandOptions settings, bool quantize) =>

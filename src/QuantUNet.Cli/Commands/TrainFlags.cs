@@ -57,11 +57,17 @@ internal sealed class TrainFlags
 
     public Option<int> Threads { get; } = DatasetOptions.Threads();
 
+    public Option<bool> SaveEpochs { get; } = new("--save-epochs")
+    {
+        Description = $"Also write every epoch's model, as the epoch ends, into the {TrainCommand.EpochModelsFolder} folder of the run's folder (float-07.qunet, quant-03.qunet), "
+                    + "to score epochs the validation did not pick; evaluate, predict and export read them.",
+    };
+
     /// <summary>The recipe's options (learning rates, schedule, augmentation, bitwidth term, kept-epoch window), listed after these.</summary>
     public RecipeFlags Recipe { get; } = new();
 
     /// <summary>The options, in the order help lists them (the dataset's come first, <see cref="DatasetSource.Options.AddTo"/>).</summary>
-    public IReadOnlyList<Option> All => [Size, Width, Epochs, FloatEpochs, Batch, ValidationFraction, Seed, Channels, Threads];
+    public IReadOnlyList<Option> All => [Size, Width, Epochs, FloatEpochs, Batch, ValidationFraction, Seed, Channels, Threads, SaveEpochs];
 
     public void AddTo(Command command)
     {
@@ -106,7 +112,7 @@ internal sealed class TrainFlags
         return new TrainCommandOptions(data, outDirectory, quantize, parse.GetValue(Size), parse.GetValue(Width), parse.GetValue(Epochs), parse.GetValue(FloatEpochs),
             parse.GetValue(Batch), parse.GetValue(ValidationFraction), parse.GetValue(Seed), parse.GetValue(Channels) ?? data.Channels(), parse.GetValue(Threads), targetBits)
         {
-            Recipe = recipe.IsDefault ? null : recipe,
+            SaveEpochs = parse.GetValue(SaveEpochs), Recipe = recipe.IsDefault ? null : recipe,
         };
     }
 

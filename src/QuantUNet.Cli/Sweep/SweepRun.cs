@@ -118,7 +118,7 @@ internal static class SweepRun
         var clock = Stopwatch.StartNew();
         var folder = Path.Combine(settings.OutDirectory, FloatFolder);
         var warmStartPath = Path.Combine(folder, WarmStartFileName);
-        var (architecture, options) = RunSetup(folder, () => TrainCommand.TrainingOptionsOf(settings with { OutDirectory = folder }), TrainCommand.ArchitectureOf(settings, quantize: false));
+        var (architecture, options) = RunSetup(settings with { OutDirectory = folder }, run => TrainCommand.TrainingOptionsOf(run), TrainCommand.ArchitectureOf(settings, quantize: false));
         using var model = SegmentationTrainer.CreateModel(architecture, settings.Seed);
         var result = Train($"float U-Net: {settings.Epochs} epochs", WarmStartTraining.FloatName, model, training, validation, options, record =>
         {
@@ -141,8 +141,8 @@ internal static class SweepRun
     {
         var clock = Stopwatch.StartNew();
         var folder = Path.Combine(settings.OutDirectory, PointFolder(target));
-        var (architecture, options) = RunSetup(folder,
-            () => TrainCommand.TrainingOptionsOf(settings with { OutDirectory = folder, Epochs = schedule.QuantizedEpochs, TargetBits = target }).ForWarmStartedQat(),
+        var (architecture, options) = RunSetup(settings with { OutDirectory = folder },
+            run => TrainCommand.TrainingOptionsOf(run with { Epochs = schedule.QuantizedEpochs, TargetBits = target }).ForWarmStartedQat(),
             TrainCommand.ArchitectureOf(settings, quantize: true));
         using var model = SegmentationTrainer.CreateModel(architecture, settings.Seed);
         using (var warmStart = ModelFile.Load(Path.Combine(settings.OutDirectory, FloatFolder, WarmStartFileName)).Model)
@@ -172,18 +172,20 @@ internal static class SweepRun
             {
                 epochEnded(record);
                 progress.Log(WarmStartTraining.Describe(name, record));
-            });
+            }, progress.Log);
         });
     }
 
     /// <summary>
-    /// What the run in <paramref name="folder"/> trains with: its checkpoint's architecture and training options when it has
-    /// one, so that a point begun by an older build, whose defaults differed, continues with its own (the sweep's settings
-    /// file guards the command-line settings); <paramref name="newArchitecture"/> and <paramref name="newOptions"/> otherwise.
+    /// What the run of <paramref name="run"/> (the sweep's settings with --out its own folder) trains with: its checkpoint's
+    /// architecture and training options when it has one, so that a point begun by an older build, whose defaults differed,
+    /// continues with its own (the sweep's settings file guards the command-line settings); <paramref name="newArchitecture"/>
+    /// and <paramref name="newOptions"/> otherwise.
     /// </summary>
-    private static (ArchitectureOptions Architecture, TrainingOptions Options) RunSetup(string folder, Func<TrainingOptions> newOptions, ArchitectureOptions newArchitecture)
+    private static (ArchitectureOptions Architecture, TrainingOptions Options) RunSetup(
+        TrainCommandOptions run, Func<TrainCommandOptions, TrainingOptions> newOptions, ArchitectureOptions newArchitecture)
     {
-        if (!TrainingCheckpoint.ExistsIn(folder)) return (newArchitecture, newOptions());
-        return TrainCommand.ResumedSetup(TrainingCheckpoint.LoadFrom(folder), folder, newArchitecture.Quantize);
+        if (!TrainingCheckpoint.ExistsIn(run.OutDirectory)) return (newArchitecture, newOptions(run));
+        return TrainCommand.ResumedSetup(TrainingCheckpoint.LoadFrom(run.OutDirectory), run, newArchitecture.Quantize);
     }
 }
