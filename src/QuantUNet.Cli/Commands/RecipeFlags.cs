@@ -107,8 +107,9 @@ internal sealed class RecipeFlags
         var recipe = new TrainingRecipe
         {
             Lambda = Given(Lambda), BitwidthLoss = Named<BitwidthLossKind>(parse, BitwidthLoss), LearningRate = Given(LearningRate),
-            LearningRateSchedule = Named<LearningRateScheduleKind>(parse, Schedule), Augmentation = Named<AugmentationKind>(parse, Augmentation), WarmStartedQatLearningRateFactor = Given(QatRateFactor), FrozenWidthFraction = Given(FrozenShare),
-            SettledEpochFraction = Given(SettledShare), WeightAverageEpochs = Given(WeightAverage),
+            LearningRateSchedule = Named<LearningRateScheduleKind>(parse, Schedule), Augmentation = Named<AugmentationKind>(parse, Augmentation),
+            WarmStartedQatLearningRateFactor = Given(QatRateFactor), FrozenWidthFraction = Given(FrozenShare), SettledEpochFraction = Given(SettledShare),
+            WeightAverageEpochs = Given(WeightAverage),
         };
         var optionOf = OptionOf;
         foreach (var invalid in recipe.ApplyTo(Library.Value).InvalidSettings())
