@@ -39,6 +39,17 @@ public sealed class HardeningCliTests
     [DataRow("--slab", "0", "--slab 0: the slices per group must be at least 1.")]
     [DataRow("--threads", "-1", "--threads -1: the thread count (0: all cores) must be at least 0.")]
     [DataRow("--val-fraction", "1", "--val-fraction 1: the share of patients held out must be at least 0 and below 1.")]
+    [DataRow("--target-bits", "9", "--target-bits 9: the average weight bits to aim for must lie in the learnable range, 2 to 8.")]
+    [DataRow("--target-bits", "1.5", "--target-bits 1.5: the average weight bits to aim for must lie in the learnable range, 2 to 8.")]
+    [DataRow("--lambda", "-0.5", "--lambda -0.5: the bitwidth term's weight must be 0 or a positive number.")]
+    [DataRow("--learning-rate", "0", "--learning-rate 0: a learning rate must be a positive number.")]
+    [DataRow("--qat-rate-factor", "1.5", "--qat-rate-factor 1.5: the share of the learning rate must lie in (0, 1].")]
+    [DataRow("--frozen-share", "1", "--frozen-share 1: the share of QAT epochs with frozen widths must lie in [0, 1).")]
+    [DataRow("--settled-share", "0", "--settled-share 0: the share of the schedule whose epochs may be kept must lie in (0, 1].")]
+    [DataRow("--weight-average-epochs", "-1", "--weight-average-epochs -1: the average's horizon must be 0 (none) or a positive number of epochs.")]
+    [DataRow("--schedule", "Linear", "--schedule Linear: not one of Constant, Cosine.")]
+    [DataRow("--augmentation", "2", "--augmentation 2: not one of None, Flips, Full.")]
+    [DataRow("--bitwidth-loss", "mean", "--bitwidth-loss mean: not one of PlainMean, SizeWeighted.")]
     public void TrainChecksEachOptionBeforeReadingData(string option, string value, string expected)
     {
         using var folder = new TempFolder("quantunet-options");

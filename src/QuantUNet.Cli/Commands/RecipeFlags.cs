@@ -16,50 +16,38 @@ internal sealed class RecipeFlags
 {
     private static readonly Lazy<TrainingOptions> Library = new(() => new TrainingOptions());
 
-    public Option<double> Lambda { get; } = new("--lambda")
-    {
-        Description = "Weight of QuantU-Net's bitwidth term: loss = BCE + Dice + lambda x bitwidth loss (the paper's 0.25).",
-        DefaultValueFactory = _ => Library.Value.Lambda,
-    };
+    public Option<double> Lambda { get; } = NumberOption("--lambda",
+        "Weight of QuantU-Net's bitwidth term: loss = BCE + Dice + lambda x bitwidth loss (the paper's 0.25).", () => Library.Value.Lambda);
 
     public Option<string> BitwidthLoss { get; } = NamedValueOption("--bitwidth-loss",
         "How the bitwidth term averages the layers' weight widths: PlainMean (the paper's statistic) or SizeWeighted (by parameter count, the packed size).",
         () => Library.Value.BitwidthLoss);
 
-    public Option<double> LearningRate { get; } = new("--learning-rate")
-    {
-        Description = "Adam learning rate of the weights, before the schedule scales it.", DefaultValueFactory = _ => Library.Value.LearningRate,
-    };
+    public Option<double> LearningRate { get; } = NumberOption("--learning-rate",
+        "Adam learning rate of the weights, before the schedule scales it.", () => Library.Value.LearningRate);
 
     public Option<string> Schedule { get; } = NamedValueOption("--schedule",
         "How the learning rate falls over each phase: Cosine (per step, to 1%) or Constant.", () => Library.Value.LearningRateSchedule);
 
     public Option<string> Augmentation { get; } = NamedValueOption("--augmentation",
-        "How training images are varied: Full (flips, small rotations and scales, intensity jitter), Flips or None.", () => Library.Value.Augmentation);
+        "How training images are varied: Full (flips, small rotations and scales, intensity jitter), Flips or None.",
+        () => Library.Value.Augmentation);
 
-    public Option<double> QatRateFactor { get; } = new("--qat-rate-factor")
-    {
-        Description = "QuantU-Net's weights' learning rate after the float warm start, as a share of --learning-rate, in (0, 1].",
-        DefaultValueFactory = _ => Library.Value.WarmStartedQatLearningRateFactor,
-    };
+    public Option<double> QatRateFactor { get; } = NumberOption("--qat-rate-factor",
+        "QuantU-Net's weights' learning rate after the float warm start, as a share of --learning-rate, in (0, 1].",
+        () => Library.Value.WarmStartedQatLearningRateFactor);
 
-    public Option<double> FrozenShare { get; } = new("--frozen-share")
-    {
-        Description = "The share of QuantU-Net's quantization-aware epochs, at the end, trained with frozen widths, in [0, 1); the kept model is the best of them.",
-        DefaultValueFactory = _ => Library.Value.FrozenWidthFraction,
-    };
+    public Option<double> FrozenShare { get; } = NumberOption("--frozen-share",
+        "The share of QuantU-Net's quantization-aware epochs, at the end, trained with frozen widths, in [0, 1); the kept model is the best of them.",
+        () => Library.Value.FrozenWidthFraction);
 
-    public Option<double> SettledShare { get; } = new("--settled-share")
-    {
-        Description = "The share of each phase's learning-rate schedule, at its end, whose epochs may be kept, in (0, 1]; 1: every epoch.",
-        DefaultValueFactory = _ => Library.Value.SettledEpochFraction,
-    };
+    public Option<double> SettledShare { get; } = NumberOption("--settled-share",
+        "The share of each phase's learning-rate schedule, at its end, whose epochs may be kept, in (0, 1]; 1: every epoch.",
+        () => Library.Value.SettledEpochFraction);
 
-    public Option<double> WeightAverage { get; } = new("--weight-average-epochs")
-    {
-        Description = "Horizon in epochs of a moving average of the weights that each epoch is validated and kept with; 0: none.",
-        DefaultValueFactory = _ => Library.Value.WeightAverageEpochs,
-    };
+    public Option<double> WeightAverage { get; } = NumberOption("--weight-average-epochs",
+        "Horizon in epochs of a moving average of the weights that each epoch is validated and kept with; 0: none.",
+        () => Library.Value.WeightAverageEpochs);
 
     /// <summary>The options, in the order help lists them.</summary>
     public IReadOnlyList<Option> All => [Lambda, BitwidthLoss, LearningRate, Schedule, Augmentation, QatRateFactor, FrozenShare, SettledShare, WeightAverage];
@@ -75,6 +63,12 @@ internal sealed class RecipeFlags
         [nameof(TrainingOptions.Augmentation)] = Augmentation, [nameof(TrainingOptions.WarmStartedQatLearningRateFactor)] = QatRateFactor,
         [nameof(TrainingOptions.FrozenWidthFraction)] = FrozenShare, [nameof(TrainingOptions.SettledEpochFraction)] = SettledShare,
         [nameof(TrainingOptions.WeightAverageEpochs)] = WeightAverage,
+    };
+
+    /// <summary>A number option, showing <paramref name="libraryDefault"/> in help.</summary>
+    private static Option<double> NumberOption(string name, string description, Func<double> libraryDefault) => new(name)
+    {
+        Description = description, DefaultValueFactory = _ => libraryDefault(),
     };
 
     /// <summary>An option that takes one of an enum's names (<see cref="Named{T}"/> reads it), showing <paramref name="libraryDefault"/> in help.</summary>
