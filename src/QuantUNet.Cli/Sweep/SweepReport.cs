@@ -15,7 +15,11 @@ internal sealed record SweepReport
     public required int BaseWidth { get; init; }
     public required int Channels { get; init; }
     public required int Seed { get; init; }
-    /// <summary>The recipe every run of the sweep trained with (<see cref="TrainingRecipe"/>); each QuantU-Net's own bit budget is its point's target.</summary>
+    /// <summary>
+    /// The recipe the sweep's settings give (<see cref="TrainingRecipe"/>, today's defaults for what they leave out), which its
+    /// new runs train with; a point begun by an older build continues with its checkpoint's options. Each QuantU-Net's own bit
+    /// budget is its point's target.
+    /// </summary>
     public required TrainingRecipe Recipe { get; init; }
     /// <summary>Epochs of the float baseline.</summary>
     public required int FloatEpochs { get; init; }

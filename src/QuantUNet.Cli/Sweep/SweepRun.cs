@@ -118,7 +118,7 @@ internal static class SweepRun
         var clock = Stopwatch.StartNew();
         var folder = Path.Combine(settings.OutDirectory, FloatFolder);
         var warmStartPath = Path.Combine(folder, WarmStartFileName);
-        var (architecture, options) = RunSetup(settings with { OutDirectory = folder }, run => TrainCommand.TrainingOptionsOf(run), TrainCommand.ArchitectureOf(settings, quantize: false));
+        var (architecture, options) = RunSetup(settings with { OutDirectory = folder }, TrainCommand.TrainingOptionsOf, TrainCommand.ArchitectureOf(settings, quantize: false));
         using var model = SegmentationTrainer.CreateModel(architecture, settings.Seed);
         var result = Train($"float U-Net: {settings.Epochs} epochs", WarmStartTraining.FloatName, model, training, validation, options, record =>
         {
