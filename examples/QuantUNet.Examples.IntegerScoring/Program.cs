@@ -16,13 +16,10 @@ if (args.Length != 3)
     return 2;
 }
 var (modelPath, imagesPath, outputFolder) = (args[0], args[1], args[2]);
-string[] imageExtensions = [".png", ".jpg", ".jpeg", ".bmp"];
-var images = File.Exists(imagesPath)
-    ? [Path.GetFullPath(imagesPath)]
-    : Directory.EnumerateFiles(imagesPath).Where(f => imageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())).Order(StringComparer.Ordinal).ToList();
+var images = ImageFiles.In(imagesPath);
 if (images.Count == 0)
 {
-    Console.Error.WriteLine($"No images ({string.Join(", ", imageExtensions)}) at {imagesPath}.");
+    Console.Error.WriteLine(ImageFiles.NoneFound(imagesPath));
     return 2;
 }
 Directory.CreateDirectory(outputFolder);
@@ -53,6 +50,3 @@ foreach (var (path, mask) in images.Zip(masks))
 }
 Console.WriteLine($"Scored {images.Count} image(s) in {clock.Elapsed.TotalSeconds:F1} s.");
 return 0;
-
-/// <summary>One image file to score.</summary>
-internal sealed record ImageFileRow(string ImagePath);

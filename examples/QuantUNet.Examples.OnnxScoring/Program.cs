@@ -16,13 +16,10 @@ if (args.Length is < 3 or > 4 || (args.Length == 4 && (!int.TryParse(args[3], ou
 }
 var (modelPath, imagesPath, outputFolder) = (args[0], args[1], args[2]);
 int size = args.Length == 4 ? int.Parse(args[3]) : 128;
-string[] imageExtensions = [".png", ".jpg", ".jpeg", ".bmp"];
-var images = File.Exists(imagesPath)
-    ? [Path.GetFullPath(imagesPath)]
-    : Directory.EnumerateFiles(imagesPath).Where(f => imageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())).Order(StringComparer.Ordinal).ToList();
+var images = ImageFiles.In(imagesPath);
 if (images.Count == 0)
 {
-    Console.Error.WriteLine($"No images ({string.Join(", ", imageExtensions)}) at {imagesPath}.");
+    Console.Error.WriteLine(ImageFiles.NoneFound(imagesPath));
     return 2;
 }
 Directory.CreateDirectory(outputFolder);
@@ -57,6 +54,3 @@ foreach (var (path, logits) in images.Zip(scored.GetColumn<float[]>("logits")))
 }
 Console.WriteLine($"Scored {images.Count} image(s) in {clock.Elapsed.TotalSeconds:F1} s with ONNX Runtime through ML.NET.");
 return 0;
-
-/// <summary>One image file to score.</summary>
-internal sealed record ImageFileRow(string ImagePath);
