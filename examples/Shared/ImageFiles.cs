@@ -1,4 +1,6 @@
-// Shared by the scoring examples (linked into each project): which image files a command line names.
+// Shared by the scoring examples (linked into each project): which image files a command line names. Not
+// QuantUNet.Data's InputImages, the CLI's rule: that one lists folders recursively and takes TIFF, which ML.NET's
+// LoadImages cannot decode, and the ONNX example references no QuantUNet assembly.
 
 /// <summary>The images an example scores: one file, or the PNG, JPEG and BMP files of a folder in name order.</summary>
 internal static class ImageFiles
