@@ -16,12 +16,8 @@ if (args.Length != 3)
     return 2;
 }
 var (modelPath, imagesPath, outputFolder) = (args[0], args[1], args[2]);
-var images = ImageFiles.In(imagesPath);
-if (images.Count == 0)
-{
-    Console.Error.WriteLine(ImageFiles.NoneFound(imagesPath));
-    return 2;
-}
+var images = ImageFiles.ListOrExplain(imagesPath);
+if (images is null) return 2;
 Directory.CreateDirectory(outputFolder);
 var clock = Stopwatch.StartNew();
 

@@ -16,12 +16,8 @@ if (args.Length is < 3 or > 4 || (args.Length == 4 && (!int.TryParse(args[3], ou
 }
 var (modelPath, imagesPath, outputFolder) = (args[0], args[1], args[2]);
 int size = args.Length == 4 ? int.Parse(args[3]) : 128;
-var images = ImageFiles.In(imagesPath);
-if (images.Count == 0)
-{
-    Console.Error.WriteLine(ImageFiles.NoneFound(imagesPath));
-    return 2;
-}
+var images = ImageFiles.ListOrExplain(imagesPath);
+if (images is null) return 2;
 Directory.CreateDirectory(outputFolder);
 var clock = Stopwatch.StartNew();
 

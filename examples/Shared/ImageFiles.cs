@@ -8,16 +8,23 @@ internal static class ImageFiles
     /// <summary>The extensions looked for in a folder.</summary>
     public static readonly string[] Extensions = [".png", ".jpg", ".jpeg", ".bmp"];
 
-    /// <summary>The file itself (full path), or the folder's images; empty when the folder holds none or the path names nothing.</summary>
-    public static List<string> In(string fileOrFolder) =>
-        File.Exists(fileOrFolder) ? [Path.GetFullPath(fileOrFolder)]
-        : Directory.Exists(fileOrFolder) ? Directory.EnumerateFiles(fileOrFolder).Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant())).Order(StringComparer.Ordinal).ToList()
-        : [];
-
-    /// <summary>Why <see cref="In"/> found nothing, in one line.</summary>
-    public static string NoneFound(string fileOrFolder) => Directory.Exists(fileOrFolder)
-        ? $"{fileOrFolder}: no images ({string.Join(", ", Extensions)}) in this folder."
-        : $"{fileOrFolder}: no such file or folder.";
+    /// <summary>
+    /// The file itself (full path), or the folder's images; null when there are none, after saying why in one line on
+    /// standard error (the path names nothing, or a folder without images).
+    /// </summary>
+    public static List<string>? ListOrExplain(string fileOrFolder)
+    {
+        if (File.Exists(fileOrFolder)) return [Path.GetFullPath(fileOrFolder)];
+        if (!Directory.Exists(fileOrFolder))
+        {
+            Console.Error.WriteLine($"{fileOrFolder}: no such file or folder.");
+            return null;
+        }
+        var images = Directory.EnumerateFiles(fileOrFolder).Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant())).Order(StringComparer.Ordinal).ToList();
+        if (images.Count > 0) return images;
+        Console.Error.WriteLine($"{fileOrFolder}: no images ({string.Join(", ", Extensions)}) in this folder.");
+        return null;
+    }
 }
 
 /// <summary>One image file to score.</summary>
