@@ -94,7 +94,7 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
 
         /// <summary>
         /// All training epochs (passes over the training data), the float warm start included, as <c>quantunet train --epochs</c>
-        /// counts them: the default 10 are 6 float epochs and then 4 quantization-aware ones (see <see cref="FloatWarmStartEpochs"/>).
+        /// counts them: the default 10 are 8 float epochs and then 2 quantization-aware ones (see <see cref="FloatWarmStartEpochs"/>).
         /// The float baseline (<see cref="Quantize"/> false) trains them all as float epochs.
         /// </summary>
         public int Epochs = Defaults.Epochs;
