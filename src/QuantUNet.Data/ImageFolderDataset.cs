@@ -5,7 +5,7 @@ namespace QuantUNet.Data;
 /// </summary>
 /// <remarks>
 /// Two layouts are recognised, both searched recursively for the files <see cref="InputImages"/> counts as images
-/// (every format <see cref="ImageFile"/> decodes; hidden files left out, folder links not followed):
+/// (every format <see cref="ImageFile"/> decodes; hidden files left out; links followed, each real folder listed once):
 /// <list type="bullet">
 /// <item>A: an <c>images/</c> subfolder, masks in <c>masks/</c>; the mask of <c>images/R/X.png</c> is <c>masks/R/X.*</c>
 /// or <c>masks/R/X_mask.*</c>.</item>

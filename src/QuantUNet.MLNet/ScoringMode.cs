@@ -8,7 +8,8 @@ public enum ScoringMode
 {
     /// <summary>
     /// The TorchSharp model with its quantizers on: weights and activations rounded to the learned bitwidths,
-    /// arithmetic in float, exactly as quantization-aware training ran it. The default for a quantized model.
+    /// arithmetic in float, exactly as quantization-aware training ran it. The default for a quantized model whose integer
+    /// export was refused (<see cref="SegmentationScorer.DefaultMode"/>).
     /// </summary>
     FakeQuantized,
 

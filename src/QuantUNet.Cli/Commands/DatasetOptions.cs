@@ -11,7 +11,7 @@ internal static class DatasetOptions
 
     public static Option<bool> Strict() => new("--strict")
     {
-        Description = "Make the data warnings errors: files skipped (not regular files, folder links), masks without an image, masks whose data the mask rule reads as empty.",
+        Description = "Make the data warnings errors: files skipped (not regular files, broken links, links to a folder listed already), masks without an image, masks whose data the mask rule reads as empty.",
     };
 
     /// <exception cref="ArgumentException">The side is not a positive multiple of the U-Net's size multiple, or larger than the largest image read.</exception>

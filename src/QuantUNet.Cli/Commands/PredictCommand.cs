@@ -23,7 +23,7 @@ internal static class PredictCommand
         var input = new Option<FileSystemInfo>("--input")
         {
             Description = $"An image file, or a folder searched recursively for {string.Join(", ", InputImages.Extensions)} files "
-                          + $"(hidden files, masks *{InputImages.MaskSuffix}.* and earlier overlays *{InputImages.OverlaySuffix}.* are skipped, folder links not followed).",
+                          + $"(hidden files, masks *{InputImages.MaskSuffix}.* and earlier overlays *{InputImages.OverlaySuffix}.* are skipped; links are followed, each real folder listed once).",
             Required = true,
             CustomParser = result => Directory.Exists(result.Tokens[0].Value) ? new DirectoryInfo(result.Tokens[0].Value) : new FileInfo(result.Tokens[0].Value),
         };
