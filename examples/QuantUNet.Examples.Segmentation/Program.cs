@@ -71,8 +71,9 @@ var loaded = fresh.Model.Load(scoringPath, out _);
 Console.WriteLine($"Saved {modelPath} ({new FileInfo(modelPath).Length:N0} bytes) and the scoring model {scoringPath} "
     + $"({new FileInfo(scoringPath).Length:N0} bytes), and reloaded the scoring model.");
 
-// 5. Score one held-out slice with a PredictionEngine from the image alone and write its mask; then score it again with
-//    the loaded chain switched to the integer engine (WithScoringMode works on the whole chain).
+// 5. Score one held-out slice with a PredictionEngine from the image alone and write its mask (the integer engine, the
+//    default for a model that carries its integer model); then score it again with the loaded chain switched to the
+//    TorchSharp fake-quant model it was validated as (WithScoringMode works on the whole chain) and compare.
 var slice = testSlices.First(s => s.HasForeground);
 using var engine = fresh.Model.CreatePredictionEngine<SliceImage, MaskPrediction>(loaded);
 var prediction = engine.Predict(new SliceImage { ImagePath = SliceFiles.Of(slice, dataFolder).ImagePath });
@@ -83,9 +84,9 @@ var sliceScore = new SegmentationEvaluator().Add(
 Console.WriteLine($"Predicted mask of {slice.Name} (Dice {sliceScore.Dice:P1}, {quantUNet.ScoringMode} scoring): {maskPath}");
 if (quantUNet.HasIntegerModel)
 {
-    using var integerEngine = fresh.Model.CreatePredictionEngine<SliceImage, MaskPrediction>(loaded.WithScoringMode(ScoringMode.Integer));
-    var integer = integerEngine.Predict(new SliceImage { ImagePath = SliceFiles.Of(slice, dataFolder).ImagePath });
-    Console.WriteLine($"Integer engine: {integer.PredictedLabel.Zip(prediction.PredictedLabel).Count(p => p.First == p.Second)} of {Size * Size} pixels decided alike.");
+    using var fakeQuantEngine = fresh.Model.CreatePredictionEngine<SliceImage, MaskPrediction>(loaded.WithScoringMode(ScoringMode.FakeQuantized));
+    var fakeQuant = fakeQuantEngine.Predict(new SliceImage { ImagePath = SliceFiles.Of(slice, dataFolder).ImagePath });
+    Console.WriteLine($"Fake-quant TorchSharp model against the integer engine: {fakeQuant.PredictedLabel.Zip(prediction.PredictedLabel).Count(p => p.First == p.Second)} of {Size * Size} pixels decided alike.");
 }
 Console.WriteLine($"Done in {clock.Elapsed.TotalSeconds:F0} s.");
 

@@ -79,7 +79,7 @@ public sealed class QuantUNetTrainer : IEstimator<QuantUNetTransformer>
         /// <summary>How the model maps the [0, 1] intensities it receives before its first quantizer (part of the saved model). Default <see cref="PixelNormalization.UnitRange"/>.</summary>
         public PixelNormalization Normalization = PixelNormalization.UnitRange;
 
-        /// <summary>Bit ranges and scaling of the quantizers (learned widths from 8 down to at least 2 by default).</summary>
+        /// <summary>Bit ranges and scaling of the quantizers (learned widths from 8 down to at least 2 weight bits and 4 activation bits by default).</summary>
         public QuantizationOptions Quantization = new();
 
         /// <summary>

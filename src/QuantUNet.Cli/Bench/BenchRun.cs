@@ -152,8 +152,8 @@ internal static class BenchRun
         const int seed = 1;
         var slices = new SyntheticMriGenerator(new SyntheticMriGenerator.Options { Size = ImageSize.Square(32), Seed = seed }).Generate(48);
         var model = SegmentationTrainer.CreateModel(new ArchitectureOptions { BaseWidth = 8 }, seed);
-        // 7 epochs of 6 steps, 5 of them with learning widths: 30 steps, so the widths move at the 0.2 asked for
-        // (TrainingOptions.BitwidthLearningRate) instead of racing to 2 bits.
+        // 7 epochs of 6 steps, the first 3 with learning widths (the last half frozen): 18 steps, so the widths move at
+        // 6 / 18 = 0.33 a step (TrainingOptions.BitwidthLearningRate), enough to cross their range once.
         var options = new TrainingOptions { Epochs = 7, BatchSize = 8, QuantizerLearningRate = 0.2, Seed = seed };
         var clock = Stopwatch.StartNew();
         SegmentationTrainer.Train(model, slices, null, options);

@@ -28,7 +28,8 @@ public sealed record TrainingOptions
     /// The bitwidth offsets' rate in a phase whose widths learn for <paramref name="learningSteps"/> steps: <see cref="QuantizerLearningRate"/>,
     /// or faster where needed so that a width can cross its whole learnable range (<paramref name="rangeBits"/>, max minus min bits)
     /// once in those steps. Adam moves an offset about one rate a step while the pull keeps its sign, so a fixed rate that suits a
-    /// long phase leaves a short fine-tuning phase (6 width-learning epochs of 50 steps on the LGG development split) stuck above its budget.
+    /// long phase leaves a short fine-tuning phase (today's 2 width-learning epochs of 50 steps on the LGG development split; 6 when this
+    /// was measured, where 1e-2 already fell short) stuck above its budget.
     /// </summary>
     public double BitwidthLearningRate(long learningSteps, int rangeBits) =>
         learningSteps <= 0 ? QuantizerLearningRate : Math.Max(QuantizerLearningRate, (double)rangeBits / learningSteps);
