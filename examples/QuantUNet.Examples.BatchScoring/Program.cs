@@ -7,7 +7,7 @@ using QuantUNet.Batch;
 
 if (args.Length != 3)
 {
-    Console.Error.WriteLine("usage: QuantUNet.Examples.BatchScoring MODEL INPUT OUT   (MODEL: a train folder or a .qint file)");
+    Console.Error.WriteLine("usage: QuantUNet.Examples.BatchScoring MODEL INPUT OUT   (MODEL: a train folder, model.zip, .qunet package or .qint file that carries an integer model)");
     return 1;
 }
 

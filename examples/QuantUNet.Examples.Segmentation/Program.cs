@@ -29,7 +29,7 @@ mlContext.Log += (_, e) =>
 var train = mlContext.Data.LoadFromEnumerable(trainSlices.Select(s => SliceFiles.Of(s, dataFolder)));
 var test = mlContext.Data.LoadFromEnumerable(testSlices.Select(s => SliceFiles.Of(s, dataFolder)));
 
-// 2. The pipeline: load and resize images and masks, then train QuantU-Net (small, so it runs in about a minute).
+// 2. The pipeline: load and resize images and masks, then train QuantU-Net (small, so the whole program takes 1-2 minutes on two cores).
 //    The validation set reaches the trainer as given, so it goes through the loading steps first.
 //    The image steps are kept apart: with the trained transformer they are the whole deployable scoring model (step 4).
 var imagePreprocessing = mlContext.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: nameof(SliceFiles.ImagePath))
