@@ -29,7 +29,7 @@ mlContext.Log += (_, e) =>
 var train = mlContext.Data.LoadFromEnumerable(trainSlices.Select(s => SliceFiles.Of(s, dataFolder)));
 var test = mlContext.Data.LoadFromEnumerable(testSlices.Select(s => SliceFiles.Of(s, dataFolder)));
 
-// 2. The pipeline: load and resize images and masks, then train QuantU-Net (small, so the whole program takes 1-2 minutes on two cores).
+// 2. The pipeline: load and resize images and masks, then train QuantU-Net (small: the program ran in 21 s on an idle 2-core machine).
 //    The validation set reaches the trainer as given, so it goes through the loading steps first.
 //    The image steps are kept apart: with the trained transformer they are the whole deployable scoring model (step 4).
 var imagePreprocessing = mlContext.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: nameof(SliceFiles.ImagePath))
@@ -75,8 +75,9 @@ Console.WriteLine($"Saved {modelPath} ({new FileInfo(modelPath).Length:N0} bytes
 //    default for a model that carries its integer model); then score it again with the loaded chain switched to the
 //    TorchSharp fake-quant model it was validated as (WithScoringMode works on the whole chain) and compare.
 var slice = testSlices.First(s => s.HasForeground);
+var sliceImage = new SliceImage { ImagePath = SliceFiles.Of(slice, dataFolder).ImagePath };
 using var engine = fresh.Model.CreatePredictionEngine<SliceImage, MaskPrediction>(loaded);
-var prediction = engine.Predict(new SliceImage { ImagePath = SliceFiles.Of(slice, dataFolder).ImagePath });
+var prediction = engine.Predict(sliceImage);
 string maskPath = Path.Combine(output, $"{slice.Name}-predicted.png");
 prediction.PredictedMask.Save(maskPath);
 var sliceScore = new SegmentationEvaluator().Add(
@@ -85,7 +86,7 @@ Console.WriteLine($"Predicted mask of {slice.Name} (Dice {sliceScore.Dice:P1}, {
 if (quantUNet.HasIntegerModel)
 {
     using var fakeQuantEngine = fresh.Model.CreatePredictionEngine<SliceImage, MaskPrediction>(loaded.WithScoringMode(ScoringMode.FakeQuantized));
-    var fakeQuant = fakeQuantEngine.Predict(new SliceImage { ImagePath = SliceFiles.Of(slice, dataFolder).ImagePath });
+    var fakeQuant = fakeQuantEngine.Predict(sliceImage);
     Console.WriteLine($"Fake-quant TorchSharp model against the integer engine: {fakeQuant.PredictedLabel.Zip(prediction.PredictedLabel).Count(p => p.First == p.Second)} of {Size * Size} pixels decided alike.");
 }
 Console.WriteLine($"Done in {clock.Elapsed.TotalSeconds:F0} s.");
